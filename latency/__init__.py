@@ -1,0 +1,1 @@
+"""Latency measurement: backends, cache, Ray actor pool, predictor (see issue: latency service)."""

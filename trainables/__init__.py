@@ -1,0 +1,1 @@
+"""Training trials for Ray Tune (see issue: training trials)."""
