@@ -165,7 +165,7 @@ class ArchSpec:
         for i, layer in enumerate(self.layers):
             where = _where(i, layer)
             if not isinstance(layer, Layer):
-                raise InvalidArchitecture(f"layer {i}: expected a Layer, got {type(layer).__name__}")
+                raise InvalidArchitecture(f"layer {i + 1}: expected a Layer, got {type(layer).__name__}")
             if layer.type not in LAYER_TYPES:
                 raise InvalidArchitecture(
                     f"{where}: unknown layer_type {layer.type!r}; expected one of {', '.join(LAYER_TYPES)}"
@@ -370,9 +370,10 @@ class ArchSpec:
 
 
 def _where(i: int, layer: Any) -> str:
+    """Layers are numbered as entries of the JSON list (the ``data`` entry is 0)."""
     kind = getattr(layer, "type", "?")
     stage = getattr(layer, "stage", None)
-    return f"layer {i} ({kind}{'' if stage is None else f', stage {stage}'})"
+    return f"layer {i + 1} ({kind}{'' if stage is None else f', stage {stage}'})"
 
 
 _REQUIRED = {

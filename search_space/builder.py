@@ -306,8 +306,10 @@ def export_onnx(
     model = spec if isinstance(spec, GPUNet) else build_model(spec)
     model = model.eval()
     x = torch.randn(batch_size, model.spec.in_chs, model.resolution, model.resolution)
-    if fp16:
-        model, x = model.half(), x.half()
+    if fp16:  # convert a copy: the caller's model keeps its precision
+        import copy
+
+        model, x = copy.deepcopy(model).half(), x.half()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
