@@ -1,1 +1,53 @@
-"""Latency measurement: backends, cache, Ray actor pool, predictor (see issue: latency service)."""
+"""Latency measurement: backends, statistics, persistent cache, Ray actor pool, learned predictor.
+
+Public API (heavy pieces load on first use; ``import gpunet_ray.latency`` imports neither torch,
+Ray nor scikit-learn)::
+
+    from gpunet_ray.latency import (LatencyRecord, LatencyCache, get_backend, measure_latency,
+                                    LatencyService, LatencyPredictor)
+
+    rec = measure_latency(spec, backend="onnxruntime-cpu", threads=1)   # rec.median_ms: batch 1
+    svc = LatencyService(backend="onnxruntime-cpu", num_actors=1, cache_path="latency.sqlite")
+    futures = svc.submit(specs); records = [f.result() for f in futures]
+
+CLI: ``python -m gpunet_ray.latency {measure,table,predict-eval} ...``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_LAZY = {
+    "LatencyRecord": ".record",
+    "Environment": ".record",
+    "LatencyCache": ".cache",
+    "default_cache_path": ".cache",
+    "get_backend": ".backends",
+    "list_backends": ".backends",
+    "register_backend": ".backends",
+    "Backend": ".backends",
+    "DEFAULT_BACKEND": ".backends",
+    "measure_latency": ".measure",
+    "TimingPolicy": "._stats",
+    "summarize": "._stats",
+    "kendall_tau": "._stats",
+    "mape": "._stats",
+    "MeasurementError": "._trtexec",
+    "parse_trtexec_output": "._trtexec",
+    "LatencyService": ".service",
+    "MeasurementTimeout": ".service",
+    "LatencyPredictor": ".predictor",
+    "arch_features": ".predictor",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'gpunet_ray.latency' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

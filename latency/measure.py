@@ -1,0 +1,81 @@
+"""``measure_latency``: one architecture, one backend, optionally through the persistent cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from gpunet_ray.errors import InvalidArchitecture
+
+from ._stats import TimingPolicy
+from .backends import DEFAULT_BACKEND, Backend, get_backend
+from .cache import LatencyCache
+from .record import LatencyRecord
+
+__all__ = ["measure_latency", "as_spec"]
+
+
+def as_spec(spec: Any):
+    """An :class:`ArchSpec` from a spec, a GPUNet JSON file path, a JSON layer list or an arch string."""
+    from gpunet_ray.search_space import ArchSpec
+    from gpunet_ray.search_space.arch import load_arch_file
+
+    if isinstance(spec, ArchSpec):
+        return spec
+    if isinstance(spec, list):
+        return ArchSpec.from_gpunet_json(spec)
+    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".json")):
+        return load_arch_file(spec)
+    if isinstance(spec, str):
+        if os.path.isfile(spec):
+            return load_arch_file(spec)
+        return ArchSpec.from_arch_string(spec)
+    raise InvalidArchitecture(f"cannot read an architecture from a {type(spec).__name__}")
+
+
+def measure_latency(
+    spec: Any,
+    backend: str | Backend = DEFAULT_BACKEND,
+    threads: int = 1,
+    batch: int = 1,
+    precision: str | None = None,
+    repeats: int | None = None,
+    time_cap_s: float | None = None,
+    policy: TimingPolicy | None = None,
+    cache: LatencyCache | str | os.PathLike | None = None,
+    **backend_options: Any,
+) -> LatencyRecord:
+    """Measure ``spec`` and return its :class:`LatencyRecord` (median_ms: per batch of ``batch``).
+
+    ``backend``: a name (see :func:`get_backend`) or a ready backend instance (then ``threads``,
+    ``batch``, ``precision`` and options are the instance's). ``repeats`` fixes the number of timed
+    runs; otherwise runs repeat until the median is stable or ``time_cap_s`` (see
+    :class:`TimingPolicy`). With ``cache`` (a :class:`LatencyCache` or a path) a hit is returned
+    without measuring, and a fresh record is stored.
+
+    Raises :class:`InvalidArchitecture`, :class:`ConfigError`, :class:`BackendUnavailable`,
+    :class:`OutOfMemory` or ``MeasurementError``.
+    """
+    spec = as_spec(spec)
+    b = backend if isinstance(backend, Backend) else get_backend(
+        backend, threads=threads, batch=batch, precision=precision, **backend_options
+    )
+    pol = policy or b.policy
+    if repeats is not None or time_cap_s is not None:
+        from dataclasses import replace
+
+        pol = replace(pol, **{k: v for k, v in (("repeats", repeats), ("time_cap_s", time_cap_s)) if v is not None})
+    if cache is not None and not isinstance(cache, LatencyCache):
+        cache = LatencyCache(cache)
+    if cache is not None:
+        hit = cache.get(spec.hash, b.fingerprint)
+        if hit is not None:
+            return hit
+    from gpunet_ray.search_space.stats import arch_stats
+
+    arch_stats(spec)  # raises InvalidArchitecture when a feature map vanishes, before any export
+    rec = b.measure(spec, pol)
+    if cache is not None:
+        cache.put(rec)
+    return rec
