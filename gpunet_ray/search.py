@@ -1,0 +1,307 @@
+"""``python -m gpunet_ray.search``: one hardware-aware architecture search, end to end.
+
+    python -m gpunet_ray.search --budget-ms 0.85 --space tiny --data DIR --out results/run1
+    python -m gpunet_ray.search --budgets-ms 0.5,0.85,1.2 --config experiments/demo.yaml
+    python -m gpunet_ray.search --resume --out results/run1
+
+Every suggested candidate goes: predictor pre-screen -> measured latency (latency actor pool,
+cached) -> over every budget: recorded as rejected and told to the searcher, never trained ->
+otherwise a Ray Tune training trial (ASHA) -> result to the searcher. The output folder then holds
+the model hub (see :mod:`gpunet_ray.hub`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from ._cli import OneLineParser, run_cli
+from .config import SearchConfig, load_config
+from .errors import ConfigError, GpunetRayError
+
+PROG = "python -m gpunet_ray.search"
+EXPERIMENT = "tune"
+
+
+def _parser() -> OneLineParser:
+    p = OneLineParser(prog=PROG, description="Hardware-aware architecture search with a latency-tiered model hub.")
+    p.add_argument("--config", help="YAML file of settings (see experiments/); flags override it")
+    b = p.add_mutually_exclusive_group()
+    b.add_argument("--budget-ms", type=float, help="one latency budget in ms")
+    b.add_argument("--budgets-ms", help="several budgets, comma-separated (one search fills every tier)")
+    p.add_argument("--space", help="gpunet, tiny or a YAML space file")
+    p.add_argument("--data", help="ImageNet-layout dataset folder (train/<class>/*, val/<class>/*)")
+    p.add_argument("--latency-backend", help="onnxruntime-cpu, torch-cpu, torch-cuda or tensorrt")
+    p.add_argument("--searcher", help="lamcts (default), random, optuna-tpe or hebo")
+    p.add_argument("--trials", type=int, help="number of training trials (baselines included)")
+    p.add_argument("--time-budget", type=float, help="wall-clock limit in seconds")
+    p.add_argument("--concurrency", type=int, help="training trials in flight")
+    p.add_argument("--epochs", type=int, help="proxy training epochs per trial")
+    p.add_argument("--seed", type=int, help="searcher seed")
+    p.add_argument("--out", help="output folder (default results/search)")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted search in --out")
+    p.add_argument("--address", help="Ray address (default: join the running cluster if any, else start one)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the hand-designed baselines")
+    p.add_argument("--no-dashboard", action="store_true", help="local Ray without the dashboard")
+    p.add_argument("--quiet", action="store_true", help="no live progress lines")
+    return p
+
+
+def _budgets(args) -> tuple[float, ...] | None:
+    if args.budget_ms is not None:
+        return (args.budget_ms,)
+    if args.budgets_ms is not None:
+        try:
+            return tuple(float(x) for x in args.budgets_ms.split(",") if x.strip())
+        except ValueError:
+            raise ConfigError(f"--budgets-ms must be comma-separated numbers, got {args.budgets_ms!r}") from None
+    return None
+
+
+def resolve_config(args) -> SearchConfig:
+    overrides = {
+        "budgets_ms": _budgets(args), "space": args.space, "data": args.data, "trials": args.trials,
+        "time_budget_s": args.time_budget, "concurrency": args.concurrency, "out": args.out,
+        "latency.backend": args.latency_backend, "searcher.name": args.searcher, "searcher.seed": args.seed,
+        "train.epochs": args.epochs, "cluster.address": args.address,
+    }
+    if args.no_baselines:
+        overrides["baselines"] = False
+    return load_config(args.config, overrides)
+
+
+# -- pre-flight checks: nothing is written before they all pass ------------------------------------
+def _check_names(cfg: SearchConfig):
+    from .latency import get_backend, list_backends
+    from .search_space import get_space
+    from .searchers import list_optimizers
+
+    space = get_space(cfg.space)
+    if cfg.searcher.name not in list_optimizers():
+        raise ConfigError(f"unknown searcher {cfg.searcher.name!r}; use one of {', '.join(list_optimizers())}")
+    if cfg.latency.backend not in list_backends():
+        raise ConfigError(f"unknown latency backend {cfg.latency.backend!r}; use one of {', '.join(list_backends())}")
+    if cfg.latency.resource is None:  # a local backend must work here; remote ones are checked on the pool
+        get_backend(cfg.latency.backend, threads=cfg.latency.threads, batch=cfg.latency.batch,
+                    precision=cfg.latency.precision)
+    return space
+
+
+def _check_data(cfg: SearchConfig):
+    from .data import check_dataset
+
+    if not cfg.data:
+        raise ConfigError("no dataset: pass --data DIR (make one with 'python -m gpunet_ray.data make-demo DIR')")
+    return check_dataset(cfg.data)
+
+
+def _check_out(out: Path, resume: bool) -> None:
+    has_search = (out / "config.yaml").is_file()
+    if resume and not has_search:
+        raise ConfigError(f"--resume: {str(out)!r} holds no search (config.yaml missing); start one without --resume")
+    if not resume and has_search:
+        raise ConfigError(f"{str(out)!r} already holds a search; pass --resume to continue it or choose another --out")
+    if not resume and out.exists() and any(out.iterdir()):
+        raise ConfigError(f"{str(out)!r} exists and is not empty; choose a new --out folder")
+
+
+def _check_address(address: str | None) -> None:
+    if address in (None, "auto", "local") or address.startswith("ray://"):
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=3):
+            pass
+    except (OSError, ValueError):
+        raise ConfigError(f"cannot reach a Ray cluster at --address {address!r}; start one with "
+                          "'ray start --head' or 'ray up cluster.yaml', or omit --address") from None
+
+
+def connect_ray(cfg: SearchConfig, dashboard: bool = True) -> bool:
+    """Join ``cfg.cluster.address`` (or a running cluster), else start a local Ray. True if started here."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    address = cfg.cluster.address
+    env = {"OMP_NUM_THREADS": "1"}
+    if address in (None, "auto"):
+        try:
+            ray.init(address="auto", runtime_env={"env_vars": env}, log_to_driver=False)
+            print(f"joined the running Ray cluster at {ray.get_runtime_context().gcs_address}", file=sys.stderr)
+            return False
+        except ConnectionError:
+            if address == "auto":
+                raise ConfigError("no running Ray cluster found for --address auto; start one or omit --address")
+    elif address != "local":
+        try:
+            ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False)
+            return False
+        except (ConnectionError, RuntimeError) as exc:
+            raise ConfigError(f"cannot join the Ray cluster at {address!r}: {str(exc).splitlines()[0]}") from None
+    ctx = ray.init(include_dashboard=dashboard, dashboard_host=cfg.cluster.dashboard_host,
+                   runtime_env={"env_vars": env}, log_to_driver=False, configure_logging=True,
+                   logging_level="ERROR")
+    if dashboard and getattr(ctx, "dashboard_url", None):
+        print(f"Ray dashboard (local only): http://{ctx.dashboard_url}", file=sys.stderr)
+    return True
+
+
+def _fastest_check(cfg: SearchConfig, space, service) -> float:
+    """Measure the space's smallest network; every budget must be above it."""
+    cfg0 = {d.name: d.choices[0] for d in space.dims}
+    spec = space.from_config(cfg0)
+    rec = service.measure(spec)
+    fastest = float(rec.median_ms)
+    low = [b for b in cfg.budgets if b < fastest]
+    if low:
+        raise ConfigError(
+            f"budget {low[0]:g} ms is below the fastest network of space {space.name!r}: "
+            f"{fastest:.3f} ms measured ({cfg.latency.backend}, {rec.device}) for {spec.arch_string}; "
+            "raise --budget-ms")
+    return fastest
+
+
+# -- the run -----------------------------------------------------------------------------------------
+def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, verbose: bool = True) -> Path:
+    import ray
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    from .baselines import FAMILIES, baseline_family
+    from .trainables import train_candidate, trial_resources
+    from .tuner import GatedSearch
+
+    out = Path(cfg.out).resolve()
+    _check_out(out, resume)
+    if resume:
+        saved = load_config(out / "config.yaml")
+        cfg = replace(saved, cluster=replace(saved.cluster, address=cfg.cluster.address))
+    space = _check_names(cfg)
+    info = _check_data(cfg)
+    space = space.with_num_classes(info.num_classes)
+    _check_address(cfg.cluster.address)
+
+    started = connect_ray(cfg, dashboard=dashboard)
+    created_out = False
+    try:
+        from .latency import LatencyService
+
+        lat = cfg.latency
+        cache = lat.cache or str(out / "latency.sqlite")
+        if not resume:
+            probe = LatencyService(backend=lat.backend, num_actors=1, resource=lat.resource, cache_path=None,
+                                   timeout_s=lat.timeout_s, threads=lat.threads, batch=lat.batch,
+                                   precision=lat.precision)
+            try:
+                _fastest_check(cfg, space, probe)
+            finally:
+                probe.shutdown()
+            out.mkdir(parents=True, exist_ok=True)
+            created_out = True
+            cfg.dump_yaml(out / "config.yaml")
+        os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
+        os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+        os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+
+        trainable = tune.with_resources(train_candidate, trial_resources(
+            cpus=cfg.train.cpus_per_trial, gpus=cfg.train.gpus_per_trial,
+            accelerator_type=cfg.train.accelerator_type))
+        epochs = cfg.train.epochs
+        scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs, grace_period=min(cfg.train.grace_period, epochs))
+        exp_dir = out / EXPERIMENT
+        if resume and tune.Tuner.can_restore(str(exp_dir)):
+            tuner = tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_unfinished=True,
+                                       resume_errored=True)
+        else:
+            baselines = []
+            if cfg.baselines:
+                for fam in FAMILIES:
+                    baselines += [(n, s.arch_string) for n, s in baseline_family(space, fam, steps=9)]
+            searcher = GatedSearch(
+                space=cfg.space, num_classes=info.num_classes, budgets_ms=cfg.budgets, latency=lat,
+                cache_path=cache, optimizer=cfg.searcher.name, seed=cfg.searcher.seed,
+                options=dict(cfg.searcher.options), baselines=baselines,
+                max_candidates=cfg.max_candidates or 25 * cfg.trials, log_path=str(out / "candidates.jsonl"),
+                verbose=verbose)
+            n_base = 2 * len(cfg.budgets) if cfg.baselines else 0
+            recipe = {"epochs": epochs, "batch_size": cfg.train.batch_size, "optimizer": cfg.train.optimizer}
+            if cfg.train.lr is not None:
+                recipe["lr"] = cfg.train.lr
+            param_space = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
+                           "num_threads": cfg.train.threads}
+            tuner = tune.Tuner(
+                trainable,
+                param_space=param_space,
+                tune_config=tune.TuneConfig(
+                    metric="top1", mode="max", search_alg=searcher, scheduler=scheduler,
+                    num_samples=cfg.trials + n_base, max_concurrent_trials=cfg.concurrency,
+                    time_budget_s=cfg.time_budget_s),
+                run_config=tune.RunConfig(
+                    name=EXPERIMENT, storage_path=str(out), verbose=0,
+                    failure_config=tune.FailureConfig(max_failures=cfg.train.max_failures),
+                    checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+            )
+        t0 = time.time()
+        tuner.fit()
+        print(f"search finished in {time.time() - t0:.0f} s", file=sys.stderr)
+        publish(out, cfg)
+        return out
+    except GpunetRayError:
+        if created_out and not resume:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def publish(out: Path, cfg: SearchConfig) -> None:
+    """trials.parquet, hub.parquet/csv, HUB.md, pareto.png and models/<tier>/ from the candidate log."""
+    import pandas as pd
+
+    from .hub import plot_pareto, select_hub, write_hub
+    from .tuner import load_candidates
+
+    cands = load_candidates(out / "candidates.jsonl")
+    rows = [c for c in cands.values() if c.get("status") != "skipped"]
+    df = pd.DataFrame(rows)
+    for col in ("top1", "top5", "loss", "latency_ms", "latency_p90_ms", "latency_cv", "predicted_ms"):
+        if col not in df:
+            df[col] = float("nan")
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    if "config" in df:
+        import json
+
+        df["config"] = df["config"].map(lambda c: json.dumps(c, default=str) if c is not None else None)
+    df.to_parquet(out / "trials.parquet", index=False)
+    measured = df[df["latency_ms"].notna()]
+    backend = str(measured["backend"].iloc[0]) if len(measured) else cfg.latency.backend
+    device = str(measured["device"].iloc[0]) if len(measured) else "unknown"
+    hub = select_hub(df, cfg.budgets, batch=cfg.latency.batch, backend=backend, device=device)
+    write_hub(hub, out)
+    plot_pareto(df, cfg.budgets, out / "pareto.png")
+    print((out / "HUB.md").read_text())
+    missing = [b for b in cfg.budgets if b not in set(hub["budget_ms"])]
+    if missing:
+        print(f"no trained candidate met {', '.join(f'{b:g} ms' for b in missing)}; "
+              "raise --trials or the budget", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.resume and not args.out and not args.config:
+        raise ConfigError("--resume needs --out DIR (the folder of the search to continue)")
+    cfg = resolve_config(args)
+    run_search(cfg, resume=args.resume, dashboard=not args.no_dashboard, verbose=not args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main, prog=PROG))
