@@ -1,1 +1,41 @@
-"""Training trials for Ray Tune (see issue: training trials)."""
+"""Training trials for Ray Tune: data loaders, the training loop, the function trainable.
+
+Public names (imported on first use, so ``import gpunet_ray.trainables`` stays cheap):
+
+* :func:`train_candidate` -- the Tune function trainable; :func:`run_candidate` -- its Ray-free core;
+  :func:`trial_resources` -- per-trial resources from config; :func:`check_trial_config`;
+  :func:`spec_from_config`; :func:`infeasible_result`;
+* :func:`train` -- the training loop without Ray (proxy and final training), :class:`TrainResult`,
+  :func:`load_teacher`, :func:`load_checkpoint`;
+* :class:`Recipe` -- the frozen recipe (``Recipe()`` proxy, ``Recipe.long()`` final);
+* :func:`make_loader` -- DALI GPU / DALI CPU / torchvision input pipelines, :class:`Augment`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_LAZY = {
+    "train_candidate": ".trainable",
+    "run_candidate": ".trainable",
+    "trial_resources": ".trainable",
+    "check_trial_config": ".trainable",
+    "spec_from_config": ".trainable",
+    "infeasible_result": ".trainable",
+    "train": ".train",
+    "TrainResult": ".train",
+    "load_teacher": ".train",
+    "load_checkpoint": ".train",
+    "Recipe": ".recipe",
+    "make_loader": ".loaders",
+    "Augment": ".loaders",
+    "dali_available": ".loaders",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
