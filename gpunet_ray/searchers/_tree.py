@@ -1,0 +1,122 @@
+"""The LA-MCTS space-partition tree (Wang, Fonseca & Tian, NeurIPS 2020).
+
+Every node holds indices of observations. A node with more than ``leaf_size`` samples is split
+in two by 2-means on ``(x, score)`` (score scaled to the spread of ``x``); the cluster with the
+higher mean score is the *good* side; an RBF SVM learns the boundary on ``x`` and its predictions
+(not the cluster labels) define the children, so that every region is a classifier intersection
+that unseen candidates can be tested against. Leaves are selected by UCB from the root.
+For multi-objective search (LaMOO, Zhao et al., ICLR 2022) the score is minus the dominance number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Node", "build_tree", "select_path", "in_region"]
+
+
+@dataclass
+class Node:
+    idx: np.ndarray  # observation indices
+    depth: int = 0
+    svm: object = None  # classifier: predict(X) == 1 -> good child
+    children: list = field(default_factory=list)  # [good, bad] or []
+    mean: float = 0.0
+    virtual: int = 0  # pending picks routed through this node in the current ask
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.children
+
+    @property
+    def n(self) -> int:
+        return len(self.idx) + self.virtual
+
+
+def build_tree(X: np.ndarray, score: np.ndarray, *, leaf_size: int, max_depth: int, kernel: str,
+               seed: int, svm_max: int = 800, svm_c: float = 1.0) -> Node:
+    """Partition tree over X (n x D features) and scores (n; larger is better)."""
+    from sklearn.cluster import KMeans
+    from sklearn.svm import SVC
+
+    s = np.asarray(score, dtype=float)
+    rng_s = float(np.ptp(s)) or 1.0
+    s_n = (s - s.min()) / rng_s
+    w = math.sqrt(X.shape[1])  # score weight comparable to the feature spread
+    rs = np.random.default_rng(seed)
+
+    def build(idx: np.ndarray, depth: int) -> Node:
+        node = Node(idx=idx, depth=depth, mean=float(s[idx].mean()) if len(idx) else 0.0)
+        if len(idx) <= leaf_size or depth >= max_depth:
+            return node
+        Z = np.hstack([X[idx], w * s_n[idx, None]])
+        if np.ptp(Z, axis=0).max() < 1e-12:
+            return node
+        km = KMeans(n_clusters=2, n_init=3, random_state=int(rs.integers(2**31 - 1))).fit(Z)
+        lab = km.labels_
+        if lab.min() == lab.max():
+            return node
+        good = int(np.argmax([s[idx][lab == k].mean() for k in (0, 1)]))
+        y = (lab == good).astype(int)
+        fit_idx = np.arange(len(idx))
+        if len(idx) > svm_max:
+            fit_idx = np.sort(rs.choice(len(idx), svm_max, replace=False))
+        if y[fit_idx].min() == y[fit_idx].max():
+            return node
+        svm = SVC(kernel=kernel, gamma="scale", C=svm_c)
+        svm.fit(X[idx][fit_idx], y[fit_idx])
+        pred = svm.predict(X[idx])
+        if pred.min() == pred.max():
+            return node
+        node.svm = svm
+        node.children = [build(idx[pred == 1], depth + 1), build(idx[pred == 0], depth + 1)]
+        return node
+
+    return build(np.arange(len(s)), 0)
+
+
+def select_path(root: Node, cp: float, scale: float) -> list[tuple[Node, int]]:
+    """Descend by UCB: ``mean + 2 * cp * scale * sqrt(2 ln n_parent / n_child)``.
+
+    Returns [(node, side)] where side 0 = good child, 1 = bad child; the last entry's node is the
+    selected leaf (side -1). Ties prefer the good child.
+    """
+    path = []
+    node = root
+    while not node.is_leaf:
+        n_par = max(node.n, 1)
+        ucb = []
+        for ch in node.children:
+            if ch.n == 0:
+                ucb.append(math.inf)
+                continue
+            ucb.append(ch.mean + 2.0 * cp * scale * math.sqrt(2.0 * math.log(n_par) / ch.n))
+        side = 0 if ucb[0] >= ucb[1] else 1
+        path.append((node, side))
+        node = node.children[side]
+    path.append((node, -1))
+    return path
+
+
+def in_region(path: list[tuple[Node, int]], X: np.ndarray) -> np.ndarray:
+    """Mask of rows of X inside the region of ``path`` (all classifiers on the path agree)."""
+    mask = np.ones(len(X), dtype=bool)
+    for node, side in path:
+        if side < 0 or node.svm is None or not mask.any():
+            continue
+        pred = node.svm.predict(X[mask])
+        want = 1 if side == 0 else 0
+        sub = np.where(mask)[0]
+        mask[sub[pred != want]] = False
+    return mask
+
+
+def iter_leaves(node: Node):
+    if node.is_leaf:
+        yield node
+    else:
+        for ch in node.children:
+            yield from iter_leaves(ch)

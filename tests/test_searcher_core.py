@@ -1,0 +1,283 @@
+"""LA-MCTS ask/tell core: encodings, reproducibility, partition/UCT, duplicates, feasibility, state."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from gpunet_ray.errors import ConfigError
+from gpunet_ray.search_space import get_space
+from gpunet_ray.searchers import LAMCTS, Domain, Param, get_optimizer, list_optimizers, list_searchers
+from gpunet_ray.searchers._tree import build_tree, in_region, select_path
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def mixed_domain() -> Domain:
+    return Domain((
+        Param("lr", "log", low=1e-4, high=1e-1),
+        Param("wd", "float", low=0.0, high=0.1),
+        Param("layers", "int", low=1, high=8),
+        Param("width", "int", low=16, high=128, q=16),
+        Param("bs", "ordinal", choices=(32, 64, 128, 256)),
+        Param("opt", "categorical", choices=("sgd", "adam", "lamb")),
+    ))
+
+
+def mixed_objective(c: dict) -> float:
+    """Maximised; optimum near lr=1e-2, layers=5, width=96, bs=64, opt='adam'."""
+    v = -(math.log10(c["lr"]) + 2) ** 2 - (c["layers"] - 5) ** 2 / 4 - ((c["width"] - 96) / 32) ** 2
+    v -= abs(c["wd"] - 0.03) * 10 + (0 if c["bs"] == 64 else 0.5) + (0 if c["opt"] == "adam" else 1.0)
+    return v
+
+
+def sphere_domain(d: int = 4) -> Domain:
+    return Domain(tuple(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(d)))
+
+
+def sphere(c: dict) -> float:  # minimised at x = 0.2
+    return float(sum((v - 0.2) ** 2 for v in c.values()))
+
+
+# -- encodings -----------------------------------------------------------------------------------
+def test_mixed_encoding_round_trip():
+    dom = mixed_domain()
+    rng = np.random.default_rng(0)
+    cfgs = dom.from_unit(dom.uniform(rng, 200))
+    U = dom.to_unit(cfgs)
+    assert U.shape == (200, 6) and (U >= 0).all() and (U <= 1).all()
+    back = dom.from_unit(U)
+    for a, b in zip(cfgs, back):
+        assert a["layers"] == b["layers"] and a["width"] == b["width"]
+        assert a["bs"] == b["bs"] and a["opt"] == b["opt"]
+        assert math.isclose(a["lr"], b["lr"], rel_tol=1e-9) and math.isclose(a["wd"], b["wd"], abs_tol=1e-12)
+    assert {c["width"] for c in cfgs} <= set(range(16, 129, 16))
+    assert {c["layers"] for c in cfgs} == set(range(1, 9))
+    X = dom.unit_to_features(U)
+    assert X.shape == (200, dom.dim) == (200, 8)  # 5 numeric + 3 one-hot columns
+    assert np.allclose(X[:, 5:].sum(1), 1.0)
+    assert np.allclose(dom.snap(U), U)  # representable values are fixed points
+    j = json.loads(json.dumps([dom.config_to_json(c) for c in cfgs]))
+    assert [dom.config_from_json(x) for x in j] == cfgs
+    assert Domain.from_dict(json.loads(json.dumps(dom.to_dict()))).to_dict() == dom.to_dict()
+
+
+def test_search_space_domain_round_trip_and_canonical_key():
+    space = get_space("tiny")
+    dom = Domain.from_search_space(space)
+    assert dom.names == [d.name for d in space.dims]
+    cfgs = space.sample_configs(np.random.default_rng(1), 50)
+    assert dom.from_unit(dom.to_unit(cfgs)) == cfgs
+    for c in cfgs:
+        space.from_config(dom.from_unit(dom.to_unit([c]))[0])  # decodes to a valid ArchSpec
+    skipped = next(d.name for d in space.dims if d.name.endswith("_depth") and 0 in d.choices)
+    stage = skipped.split("_")[0]
+    a = dict(cfgs[0], **{skipped: 0})
+    other = next(d for d in space.dims if d.name.startswith(stage + "_") and d.name != skipped)
+    b = dict(a, **{other.name: next(v for v in other.choices if v != a[other.name])})
+    assert dom.key(a) == dom.key(b)  # same network: skipped stage's other dims are irrelevant
+
+
+def test_tune_space_conversion():
+    from ray import tune
+
+    dom = Domain.from_tune({
+        "lr": tune.loguniform(1e-4, 1e-1),
+        "m": tune.uniform(0.8, 0.99),
+        "n": tune.randint(2, 5),  # 2, 3, 4
+        "q": tune.qrandint(8, 64, 8),  # 8..64 inclusive
+        "opt": {"name": tune.choice(["sgd", "adam"]), "nesterov": True},
+        "epochs": 3,
+    })
+    kinds = {p.name: p.kind for p in dom.params}
+    assert kinds == {"lr": "log", "m": "float", "n": "int", "q": "int", "opt/name": "categorical"}
+    p_n = next(p for p in dom.params if p.name == "n")
+    p_q = next(p for p in dom.params if p.name == "q")
+    assert (p_n.low, p_n.high, p_q.low, p_q.high, p_q.q) == (2, 4, 8, 64, 8)
+    cfg = dom.to_config(dom.from_unit(np.full((1, 5), 0.999))[0])
+    assert cfg["opt"]["nesterov"] is True and cfg["epochs"] == 3 and cfg["n"] == 4 and cfg["q"] == 64
+    assert dom.flat(cfg)["opt/name"] in ("sgd", "adam")
+    with pytest.raises(ConfigError):
+        Domain.from_tune({"a": tune.grid_search([1, 2])})
+    with pytest.raises(ConfigError):
+        Param("x", "log", low=0.0, high=1.0)
+
+
+# -- determinism and duplicates ------------------------------------------------------------------
+def _run(opt, f, rounds, batch, maximize=True):
+    asked = []
+    for _ in range(rounds):
+        cs = opt.ask(batch)
+        asked += cs
+        for c in cs:
+            opt.tell(c, f(c))
+    return asked
+
+
+def test_same_seed_same_suggestions():
+    a = _run(LAMCTS(mixed_domain(), seed=3, n_init=8, leaf_size=8), mixed_objective, 4, 4)
+    b = _run(LAMCTS(mixed_domain(), seed=3, n_init=8, leaf_size=8), mixed_objective, 4, 4)
+    c = _run(LAMCTS(mixed_domain(), seed=4, n_init=8, leaf_size=8), mixed_objective, 4, 4)
+    assert a == b
+    assert a != c
+
+
+def test_no_duplicates_under_concurrent_batches_and_exhaustion():
+    dom = Domain((Param("a", "int", low=0, high=3), Param("b", "categorical", choices=("x", "y", "z")),
+                  Param("c", "ordinal", choices=(1, 2))))  # 24 configs
+    opt = LAMCTS(dom, seed=0, n_init=4, leaf_size=4)
+    keys = []
+    first = opt.ask(8)  # all pending
+    second = opt.ask(8)  # must avoid the pending ones
+    keys += [dom.key(c) for c in first + second]
+    assert len(set(keys)) == 16 and len(opt.pending) == 16
+    for c in first:
+        opt.tell(c, float(c["a"]))
+    rest = opt.ask(20)
+    keys += [dom.key(c) for c in rest]
+    assert len(rest) == 8 and len(set(keys)) == 24  # exhausted: fewer than asked, never a duplicate
+    assert opt.ask(1) == []
+    opt.forget(second[0])
+    assert [dom.key(c) for c in opt.ask(2)] == [dom.key(second[0])]
+
+
+def test_gpunet_space_no_canonical_duplicates():
+    space = get_space("tiny")
+    opt = LAMCTS(space, seed=0, n_init=8)
+    seen = set()
+    for _ in range(4):
+        cs = opt.ask(8)
+        for c in cs:
+            k = json.dumps(space.canonical_config(c), sort_keys=True, default=str)
+            assert k not in seen
+            seen.add(k)
+            spec = space.from_config(c)
+            opt.tell(c, -spec.resolution / 100.0 + len(spec.layers) / 10.0)
+    assert len(seen) == 32
+
+
+# -- partition tree and UCT ------------------------------------------------------------------------
+def test_partition_puts_optimum_on_the_good_side():
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 3))
+    s = -np.linalg.norm(X - 0.2, axis=1)  # larger is better, optimum at 0.2
+    root = build_tree(X, s, leaf_size=10, max_depth=5, kernel="rbf", seed=0)
+    assert not root.is_leaf and root.svm is not None
+    good, bad = root.children
+    assert good.mean > bad.mean
+    assert len(good.idx) + len(bad.idx) == 120
+    path = select_path(root, cp=0.0, scale=1.0)  # pure exploitation follows good children
+    assert all(side == 0 for _, side in path[:-1]) and len(path) >= 3
+    leaf = path[-1][0]
+    assert s[leaf.idx].mean() > s.mean()
+    assert in_region(path, np.array([[0.2, 0.2, 0.2]]))[0]
+    assert not in_region(path, np.array([[0.95, 0.95, 0.95]]))[0]
+    # a large Cp explores the less visited / worse side at the root
+    for node, _ in path:
+        node.virtual = 0
+    root.children[0].virtual = 10_000
+    path2 = select_path(root, cp=1.0, scale=1.0)
+    assert path2[0][1] == 1
+
+
+def test_lamcts_beats_random_on_sphere():
+    dom = sphere_domain(4)
+    res = {"lamcts": [], "random": []}
+    for seed in range(2):
+        for name in res:
+            opt = get_optimizer(name, dom, seed=seed, maximize=False)
+            vals = []
+            for _ in range(5):
+                cs = opt.ask(8)
+                for c in cs:
+                    v = sphere(c)
+                    vals.append(v)
+                    opt.tell(c, v)
+            res[name].append(min(vals))
+    assert max(res["lamcts"]) < min(res["random"])
+    assert max(res["lamcts"]) < 0.02
+
+
+# -- feasibility ---------------------------------------------------------------------------------
+def test_infeasible_results_steer_and_constraint_is_honoured():
+    dom = sphere_domain(2)
+
+    def constraint(c):  # known constraint: never propose x1 > 0.8
+        return c["x1"] <= 0.8
+
+    opt = LAMCTS(dom, seed=1, n_init=8, maximize=False, constraint=constraint)
+    late_infeasible = 0
+    for r in range(6):
+        for c in opt.ask(6):
+            assert constraint(c)
+            bad = c["x0"] > 0.5  # hidden constraint: reported as infeasible
+            if r >= 3:
+                late_infeasible += bad
+            if bad:
+                opt.tell(c, float("nan") if c["x0"] > 0.75 else 1.0, feasible=c["x0"] > 0.75)
+            else:
+                opt.tell(c, sphere(c))
+    hist = opt.history()
+    assert len(hist) == 36 and sum(not h["feasible"] for h in hist) >= 1
+    assert late_infeasible <= 4  # steered away (random would put ~half there)
+    assert opt.best["value"] < 0.05 and opt.best["config"]["x0"] <= 0.5
+    opt.tell(opt.ask(1)[0], None)  # None: recorded as infeasible, no crash
+    assert not opt.history()[-1]["feasible"]
+    with pytest.raises(ConfigError):
+        opt.tell({"x0": 0.1, "x1": 0.1}, (1.0, 2.0))
+
+
+def test_multi_objective_pareto_front():
+    dom = sphere_domain(3)
+
+    def f(c):  # two conflicting objectives, both minimised
+        return (c["x0"], 1.0 - math.sqrt(c["x0"]) + c["x1"] + c["x2"])
+
+    opt = LAMCTS(dom, seed=0, n_init=10, objectives=2, maximize=(False, False), leaf_size=10)
+    for _ in range(6):
+        for c in opt.ask(6):
+            opt.tell(c, f(c))
+    front = opt.pareto_front()
+    assert len(front) >= 4
+    vals = np.array([p["value"] for p in front])
+    for i in range(len(vals)):  # mutually non-dominated
+        dominated = ((vals <= vals[i]).all(1) & (vals < vals[i]).any(1)).any()
+        assert not dominated
+    # model-based picks concentrate near the front: x1, x2 small on average
+    late = [h["config"] for h in opt.history()[10:]]
+    assert np.mean([c["x1"] + c["x2"] for c in late]) < 0.8
+    with pytest.raises(ConfigError):
+        opt.best
+
+
+# -- state ---------------------------------------------------------------------------------------
+def test_state_dict_json_round_trip_mid_run():
+    a = LAMCTS(mixed_domain(), seed=5, n_init=6, leaf_size=6)
+    _run(a, mixed_objective, 3, 4)
+    inflight = a.ask(3)  # pending at save time
+    state = json.loads(json.dumps(a.state_dict()))
+    assert state["version"] == 1 and len(state["pending"]) == 3
+    b = LAMCTS(mixed_domain(), seed=99)
+    b.load_state_dict(state)
+    assert b.pending == a.pending
+    for opt in (a, b):
+        for c in inflight:
+            opt.tell(c, mixed_objective(c))
+    na, nb = a.ask(4), b.ask(4)
+    assert na == nb
+    keys = {mixed_domain().key(c) for c in inflight}
+    assert not keys & {mixed_domain().key(c) for c in na}
+    with pytest.raises(ConfigError):
+        LAMCTS(sphere_domain(2)).load_state_dict(state)
+    with pytest.raises(ConfigError):
+        b.load_state_dict({**state, "version": 99})
+
+
+def test_registry_names():
+    assert {"lamcts", "random", "optuna-tpe", "hebo"} <= set(list_searchers())
+    assert {"lamcts", "random"} <= set(list_optimizers())
+    with pytest.raises(ConfigError):
+        get_optimizer("nope", sphere_domain(2))
