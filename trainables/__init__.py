@@ -5,7 +5,8 @@ Public names (imported on first use, so ``import gpunet_ray.trainables`` stays c
 * :func:`train_candidate` -- the Tune function trainable; :func:`run_candidate` -- its Ray-free core;
   :func:`trial_resources` -- per-trial resources from config; :func:`check_trial_config`;
   :func:`spec_from_config`; :func:`infeasible_result`;
-* :func:`train` -- the training loop without Ray (proxy and final training), :class:`TrainResult`,
+* :func:`train` -- the training loop without Ray; :func:`final_train` -- the long recipe with
+  optional distillation (``hub train``); :class:`TrainResult`, :func:`resolve_teacher`,
   :func:`load_teacher`, :func:`load_checkpoint`;
 * :class:`Recipe` -- the frozen recipe (``Recipe()`` proxy, ``Recipe.long()`` final);
 * :func:`make_loader` -- DALI GPU / DALI CPU / torchvision input pipelines, :class:`Augment`.
@@ -23,6 +24,8 @@ _LAZY = {
     "spec_from_config": ".trainable",
     "infeasible_result": ".trainable",
     "train": ".train",
+    "final_train": ".train",
+    "resolve_teacher": ".train",
     "TrainResult": ".train",
     "load_teacher": ".train",
     "load_checkpoint": ".train",

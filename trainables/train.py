@@ -42,9 +42,21 @@ from .loaders import Augment, make_loader
 from .optim import ModelEma, lr_at, make_optimizer
 from .recipe import Recipe
 
-__all__ = ["train", "TrainResult", "as_spec", "load_teacher", "load_checkpoint", "CHECKPOINT_FILE", "resolve_device"]
+__all__ = [
+    "train",
+    "final_train",
+    "TrainResult",
+    "as_spec",
+    "load_teacher",
+    "resolve_teacher",
+    "load_checkpoint",
+    "resolve_device",
+    "CHECKPOINT_FILE",
+    "WEIGHTS_FILE",
+]
 
 CHECKPOINT_FILE = "state.pt"
+WEIGHTS_FILE = "weights.pt"
 _FORMAT = 1
 ReportFn = Callable[[dict, "Path | None"], None]
 
@@ -124,6 +136,8 @@ def load_teacher(arch: Any, weights: str | Path, num_classes: int | None = None,
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
         msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ConfigError(f"cannot read teacher weights {str(p)!r} as a plain state_dict ({msg})") from None
+    if isinstance(sd, dict) and sd.get("format") == _FORMAT and isinstance(sd.get("ema") or sd.get("model"), dict):
+        sd = sd.get("ema") or sd["model"]  # a checkpoint written by train(): prefer its EMA weights
     for key in ("state_dict", "model", "state_dict_ema"):
         if isinstance(sd, dict) and key in sd and isinstance(sd[key], dict):
             sd = sd[key]
@@ -143,6 +157,42 @@ def load_teacher(arch: Any, weights: str | Path, num_classes: int | None = None,
         raise ConfigError(f"the teacher predicts {classes} classes but the dataset has {num_classes}")
     model.eval().requires_grad_(False)
     return model.to(device)
+
+
+def resolve_teacher(teacher: Any) -> tuple[Any, Path]:
+    """``(arch, weights_path)`` from the forms a CLI or config may give.
+
+    Accepted: a ``(arch, weights)`` pair; ``{"arch": ..., "weights": ...}``; ``"ARCH.json,WEIGHTS"``
+    (comma-separated); or a folder holding ``arch.json`` and one weights file (``weights.pt``,
+    ``state.pt`` or a single ``*.pt``/``*.pth``) -- e.g. the ``out_dir`` of :func:`final_train`.
+    """
+    if isinstance(teacher, Mapping):
+        if "arch" not in teacher or "weights" not in teacher:
+            raise ConfigError("a teacher mapping needs 'arch' (GPUNet JSON) and 'weights' (state_dict file)")
+        return teacher["arch"], Path(teacher["weights"])
+    if isinstance(teacher, (tuple, list)) and len(teacher) == 2:
+        return teacher[0], Path(teacher[1])
+    if isinstance(teacher, (str, Path)):
+        t = str(teacher)
+        if "," in t:
+            arch, weights = (x.strip() for x in t.split(",", 1))
+            return Path(arch), Path(weights)
+        d = Path(t)
+        if d.is_dir():
+            if not (d / "arch.json").is_file():
+                raise ConfigError(f"teacher folder {t!r} has no arch.json (the teacher's GPUNet JSON)")
+            for name in (WEIGHTS_FILE, CHECKPOINT_FILE):
+                if (d / name).is_file():
+                    return d / "arch.json", d / name
+            cands = sorted(p for p in d.iterdir() if p.suffix in (".pt", ".pth"))
+            if len(cands) == 1:
+                return d / "arch.json", cands[0]
+            raise ConfigError(
+                f"teacher folder {t!r} needs exactly one weights file (*.pt, *.pth); found {len(cands)}"
+            )
+    raise ConfigError(
+        f"cannot read the teacher {teacher!r}: pass 'ARCH.json,WEIGHTS.pt' or a folder with arch.json + weights"
+    )
 
 
 def _tail_weight_key(spec: ArchSpec) -> str:
@@ -200,7 +250,8 @@ class _Run:
         cuda = device.type == "cuda"
         self.amp = cuda and recipe.amp
         self.memory_format = torch.channels_last if (cuda and recipe.channels_last) else torch.contiguous_format
-        self.model = build_model(spec, drop_path_rate=recipe.drop_path_rate).to(device, memory_format=self.memory_format)
+        self.model = build_model(spec, drop_path_rate=recipe.drop_path_rate)
+        self.model = self.model.to(device, memory_format=self.memory_format)
         self.params = count_params(self.model)
         self.optimizer = make_optimizer(self.model, recipe)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
@@ -474,3 +525,57 @@ def _fit(run: _Run, ckpt_dir: Path | None, report: ReportFn | None) -> TrainResu
             report(dict(metrics), ckpt_dir)
     model = run.ema.module if run.ema is not None else run.model
     return TrainResult(metrics=dict(metrics), history=[dict(m) for m in run.history], model=model)
+
+
+def final_train(
+    spec: Any,
+    data_dir: str | Path,
+    out_dir: str | Path,
+    epochs: int | None = None,
+    teacher: Any = None,
+    recipe: Recipe | Mapping[str, Any] | None = None,
+    *,
+    loader: str = "auto",
+    device: str | torch.device | None = "auto",
+    num_threads: int | None = None,
+    loader_threads: int = 2,
+    report: ReportFn | None = None,
+) -> dict:
+    """Final training of one architecture with the long recipe (``hub train``); resumable.
+
+    recipe: defaults to :meth:`Recipe.long`; ``epochs`` overrides its epoch count.
+    teacher: optional distillation teacher in any form :func:`resolve_teacher` accepts.
+    Writes into ``out_dir``: ``checkpoint/state.pt`` every epoch (a re-run resumes from it),
+    ``arch.json`` (the trained network, dataset classes), ``weights.pt`` (plain ``state_dict`` of
+    the reported model, EMA when on; loadable with ``torch.load(weights_only=True)``) and
+    ``metrics.json`` (the per-epoch history). Returns the last epoch's metrics plus those paths.
+    Prints one line per epoch unless ``report`` is given.
+    """
+    r = Recipe.from_dict(recipe) if recipe is not None else Recipe.long()
+    if epochs is not None:
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+            raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
+        r = r.replace(epochs=epochs)
+    info = check_dataset(data_dir)
+    teacher_model = None
+    if teacher is not None:
+        arch, weights = resolve_teacher(teacher)
+        teacher_model = load_teacher(arch, weights, num_classes=info.num_classes)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def _print(metrics: dict, _ckpt) -> None:
+        print(f"epoch {metrics['epoch']}/{r.epochs}: top1 {metrics['top1']:.2f} % top5 {metrics['top5']:.2f} % "
+              f"loss {metrics['loss']:.4f} {metrics['images_per_s']:.0f} img/s", flush=True)
+
+    res = train(spec, info.root, r, report=report or _print, checkpoint_dir=out / "checkpoint", loader=loader,
+                device=device, num_threads=num_threads, loader_threads=loader_threads, teacher=teacher_model)
+    model = res.model
+    trained = model.spec if hasattr(model, "spec") else as_spec(spec)
+    (out / "arch.json").write_text(json.dumps(trained.to_gpunet_json(), indent=1) + "\n")
+    tmp = out / (WEIGHTS_FILE + ".part")
+    torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
+    os.replace(tmp, out / WEIGHTS_FILE)
+    (out / "metrics.json").write_text(json.dumps(res.history, indent=1, default=str) + "\n")
+    return {**res.metrics, "arch": trained.arch_string, "out_dir": str(out), "weights": str(out / WEIGHTS_FILE),
+            "arch_json": str(out / "arch.json"), "checkpoint": str(out / "checkpoint" / CHECKPOINT_FILE)}

@@ -13,7 +13,8 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
 * ``"loader"``: ``"auto"`` | ``"dali"`` | ``"torchvision"``; ``"device"``: ``"auto"`` | ``"cpu"`` |
   ``"cuda"``; ``"num_threads"``: torch CPU threads for this trial (default 1: cores are shared);
   ``"loader_threads"``: DALI threads / torchvision workers (default 1).
-* ``"teacher"``: optional ``{"arch": ..., "weights": path}`` for knowledge distillation.
+* ``"teacher"``: optional knowledge-distillation teacher, ``{"arch": ..., "weights": path}`` or any
+  form :func:`~gpunet_ray.trainables.train.resolve_teacher` accepts.
 * ``"num_classes"``: optional; checked against the dataset.
 * test hooks: ``"_inject": "oom"`` (simulated CUDA OOM in the first step) and
   ``"_inject": "crash_once"`` with ``"_inject_marker": path`` (a plain exception after the first
@@ -133,7 +134,7 @@ def run_candidate(
 
     report: ``report(metrics, checkpoint_dir_or_None)``. Returns the last reported metrics.
     """
-    from .train import load_teacher, train
+    from .train import load_teacher, resolve_teacher, train
 
     last: dict = {}
     inject = config.get("_inject")
@@ -156,10 +157,7 @@ def run_candidate(
         spec = spec_from_config(config)
         teacher = None
         if config.get("teacher"):
-            t = config["teacher"]
-            if not isinstance(t, Mapping) or "arch" not in t or "weights" not in t:
-                raise ConfigError("config['teacher'] must be {'arch': ..., 'weights': path}")
-            teacher = load_teacher(t["arch"], t["weights"])
+            teacher = load_teacher(*resolve_teacher(config["teacher"]))
         train(
             spec,
             config["data_dir"],
@@ -205,6 +203,9 @@ def train_candidate(config: dict) -> None:
         run_candidate(config, report, checkpoint_dir=tmp, resume_from=resume)
 
 
+_UNSET = object()
+
+
 def _get(cfg: Any, key: str, default: Any) -> Any:
     if cfg is None:
         return default
@@ -213,28 +214,32 @@ def _get(cfg: Any, key: str, default: Any) -> Any:
     return getattr(cfg, key, default)
 
 
-def trial_resources(cfg: Any = None):
+def trial_resources(cfg: Any = None, *, cpus: float | None = None, gpus: float | None = None,
+                    accelerator_type: Any = _UNSET):
     """Per-trial resources from config, as a ``tune.PlacementGroupFactory`` (one bundle).
 
     cfg: a mapping or an object with ``cpus_per_trial`` (default 1), ``gpus_per_trial``
-    (default 0) and ``accelerator_type`` (default ``"A100"`` when GPUs are requested; ``None``
-    or ``""`` for any GPU). GPU trials also ask for ``accelerator_type:<type>: 0.001``, the
-    resource Ray advertises on nodes with that card. CPU-only machines get CPUs only.
+    (default 0) and ``accelerator_type`` (default ``"A100"``; ``None`` or ``""`` for any GPU);
+    or pass ``cpus``/``gpus``/``accelerator_type`` as keywords (they win over ``cfg``).
+    GPU trials also ask for ``accelerator_type:<type>: 0.001``, the resource Ray advertises on
+    nodes with that card; CPU-only trials get CPUs only.
     Use as ``tune.with_resources(train_candidate, trial_resources(cfg))``.
     """
     from ray.tune import PlacementGroupFactory
 
-    cpus = _get(cfg, "cpus_per_trial", 1)
-    gpus = _get(cfg, "gpus_per_trial", 0)
-    acc = _get(cfg, "accelerator_type", "A100")
+    cpus = _get(cfg, "cpus_per_trial", 1) if cpus is None else cpus
+    gpus = _get(cfg, "gpus_per_trial", 0) if gpus is None else gpus
+    acc = _get(cfg, "accelerator_type", "A100") if accelerator_type is _UNSET else accelerator_type
     for name, v in (("cpus_per_trial", cpus), ("gpus_per_trial", gpus)):
         if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or not math.isfinite(v):
             raise ConfigError(f"{name} must be a non-negative number, got {v!r}")
     if cpus == 0 and gpus == 0:
         raise ConfigError("a trial needs at least some CPU or GPU (cpus_per_trial and gpus_per_trial are 0)")
-    bundle: dict[str, float] = {"CPU": cpus}
+    if acc is not None and not isinstance(acc, str):
+        raise ConfigError(f"accelerator_type must be a string such as 'A100', got {acc!r}")
+    bundle: dict[str, float] = {"CPU": float(cpus)}
     if gpus:
-        bundle["GPU"] = gpus
+        bundle["GPU"] = float(gpus)
         if acc:
             bundle[f"accelerator_type:{acc}"] = 0.001
     return PlacementGroupFactory([bundle])
