@@ -490,3 +490,34 @@ def test_shared_storage_mount_command(tmp_path, fname, mounted):
         assert len(mounts) == 1 and " -t nfs4 " in mounts[0]
         assert mounts[0].split()[-2:] == ["nfs.test:/export", SHARED]
     assert calls[-1].startswith("sudo chown") and calls[-1].endswith(f"{SHARED}/gpunet_ray")
+
+
+def _uncommented_v100(raw_text: str) -> dict:
+    """cluster.yaml with its commented-out `latency.v100` node type switched on, as documented."""
+    lines = raw_text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == "# latency.v100:")
+    block = []
+    for ln in lines[start:]:
+        if not ln.startswith("  # "):
+            break
+        block.append("  " + ln[4:])
+    cfg = yaml.safe_load("available_node_types:\n" + "\n".join(block))
+    raw = yaml.safe_load(raw_text)
+    raw["available_node_types"].update(cfg["available_node_types"])
+    raw["max_workers"] += 1
+    return raw
+
+
+def test_documented_second_latency_node_type():
+    """The commented V100 latency node type, switched on, passes Ray and the checks for both the
+    A100 experiment and a V100 experiment asking for `latency_v100`."""
+    raw = _uncommented_v100((ROOT / "cluster.yaml").read_text())
+    assert raw["available_node_types"]["latency.v100"]["resources"]["latency_v100"] == 1
+    assert check_cluster(copy.deepcopy(raw)) == []
+    exp = load_yaml(EXPERIMENT)
+    exp["latency"]["resource"] = "latency_v100"
+    exp["latency"]["actors"] = 1
+    exp["out"] = "/mnt/shared/gpunet_ray/runs/v100"
+    assert check_cluster(copy.deepcopy(raw), exp) == []
+    exp["latency"]["actors"] = 2  # one V100 only
+    assert any("latency.actors=2" in p for p in check_cluster(raw, exp))
