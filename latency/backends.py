@@ -68,6 +68,31 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "unknown-cpu"
 
 
+_CLOCKS = ("auto", "thread", "wall")
+
+
+def _pick_clock(backend: "Backend") -> str:
+    """``thread`` (CPU time of the calling thread) for single-threaded CPU timing, else ``wall``.
+
+    With one intra-op thread, onnxruntime and torch run the whole graph on the calling thread,
+    so its CPU time equals the wall latency on an idle core but ignores the time the OS gives to
+    other processes: on a shared 2-core box (load 3) the wall-clock median of a 2.7 ms model read
+    6.5 ms while the thread clock read 2.6 ms.
+    """
+    clock = backend.options.get("clock", "auto")
+    if clock not in _CLOCKS:
+        raise ConfigError(f"clock must be one of {', '.join(_CLOCKS)}, got {clock!r}")
+    if clock == "auto":
+        clock = "thread" if backend.threads == 1 else "wall"
+    if clock == "thread" and backend.threads != 1:
+        raise ConfigError("clock='thread' needs threads=1 (worker threads' time would be missed); use clock='wall'")
+    return clock
+
+
+def _clock_ns(clock: str):
+    return time.thread_time_ns if clock == "thread" else time.perf_counter_ns
+
+
 def _version(mod: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -172,7 +197,8 @@ class OnnxRuntimeCPU(Backend):
 
     Measured on a 2-core box: 1 thread gives medians within 2 % across processes, 2 threads swing
     by ~80 %; keep the default of 1 unless the box is otherwise idle.
-    Options: ``opset`` (ONNX export opset, default 17).
+    Options: ``opset`` (ONNX export opset, default 17); ``clock`` (``auto``: the calling thread's
+    CPU clock with one thread, wall clock otherwise; see :func:`_pick_clock`).
     """
 
     name = "onnxruntime-cpu"
@@ -185,12 +211,14 @@ class OnnxRuntimeCPU(Backend):
                 "backend onnxruntime-cpu needs onnxruntime: pip install onnxruntime"
             ) from None
         self.opset = int(self.options.get("opset", ONNX_OPSET))
+        self.clock = _pick_clock(self)
 
     def _environment(self):
         return (
             cpu_name(),
             {"onnxruntime": _version("onnxruntime"), "torch": _version("torch")},
-            {"opset": self.opset, "graph_opt": "all", "execution": "sequential", "inter_op": 1},
+            {"opset": self.opset, "graph_opt": "all", "execution": "sequential", "inter_op": 1,
+             "clock": self.clock},
         )
 
     def session(self, onnx_path: str | Path):
@@ -214,7 +242,7 @@ class OnnxRuntimeCPU(Backend):
         x = rng.standard_normal((self.batch, spec.in_chs, spec.resolution, spec.resolution), dtype=np.float32)
         feed = {name: x}
         run = sess.run
-        clock = time.perf_counter_ns
+        clock = _clock_ns(self.clock)
 
         def once() -> float:
             t = clock()
@@ -234,15 +262,19 @@ def _import_torch(backend: str):
 
 
 class TorchCPU(Backend):
-    """Eager PyTorch on CPU under ``torch.inference_mode``; ``torch.set_num_threads(threads)``."""
+    """Eager PyTorch on CPU under ``torch.inference_mode``; ``torch.set_num_threads(threads)``.
+
+    Option ``clock`` as for :class:`OnnxRuntimeCPU`.
+    """
 
     name = "torch-cpu"
 
     def _check_available(self) -> None:
         _import_torch(self.name)
+        self.clock = _pick_clock(self)
 
     def _environment(self):
-        return cpu_name(), {"torch": _version("torch")}, {"mode": "eager"}
+        return cpu_name(), {"torch": _version("torch")}, {"mode": "eager", "clock": self.clock}
 
     def measure(self, spec, policy=None):
         import torch
@@ -262,7 +294,7 @@ class TorchCPU(Backend):
         model = build_model(spec).eval()
         g = torch.Generator().manual_seed(0)
         x = torch.randn(self.batch, spec.in_chs, spec.resolution, spec.resolution, generator=g)
-        clock = time.perf_counter_ns
+        clock = _clock_ns(self.clock)
 
         def once() -> float:
             with torch.inference_mode():
