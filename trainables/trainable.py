@@ -14,14 +14,14 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
   ``"cuda"``; ``"num_threads"``: torch CPU threads for this trial (default 1: cores are shared);
   ``"loader_threads"``: DALI threads / torchvision workers (default 1).
 * ``"teacher"``: optional knowledge-distillation teacher, ``{"arch": ..., "weights": path}`` or any
-  form :func:`~gpunet_ray.trainables.train.resolve_teacher` accepts.
+  form :func:`~gpunet_ray.trainables.loop.resolve_teacher` accepts.
 * ``"num_classes"``: optional; checked against the dataset.
 * test hooks: ``"_inject": "oom"`` (simulated CUDA OOM in the first step) and
   ``"_inject": "crash_once"`` with ``"_inject_marker": path`` (a plain exception after the first
   epoch's report, once: exercises Tune's retry + resume from checkpoint).
 
 Every epoch reports ``top1, top5, loss, images_per_s, epoch, feasible, reason`` (+ extras, see
-:mod:`gpunet_ray.trainables.train`). A candidate-specific failure (:class:`TrainingDiverged`,
+:mod:`gpunet_ray.trainables.loop`). A candidate-specific failure (:class:`TrainingDiverged`,
 :class:`OutOfMemory`, :class:`InvalidArchitecture`) is reported once as a result with
 ``feasible=False``, ``reason=<tag>``, ``error=<message>`` and NaN metrics (so schedulers and
 ``get_best_result`` ignore it), and the trial then ends normally; Tune's retry budget is left for
@@ -63,7 +63,7 @@ def spec_from_config(config: Mapping[str, Any]):
     """The trial's ArchSpec (see the module docstring for the accepted forms)."""
     from gpunet_ray.search_space import get_space
 
-    from .train import as_spec
+    from .loop import as_spec
 
     space = None
     if config.get("space") is not None:
@@ -97,7 +97,7 @@ def check_trial_config(config: Mapping[str, Any]):
 
     from .loaders import resolve_loader
     from .recipe import Recipe
-    from .train import resolve_device
+    from .loop import resolve_device
 
     info = check_dataset(config.get("data_dir"))
     Recipe.from_dict(config.get("recipe"))
@@ -134,7 +134,7 @@ def run_candidate(
 
     report: ``report(metrics, checkpoint_dir_or_None)``. Returns the last reported metrics.
     """
-    from .train import load_teacher, resolve_teacher, train
+    from .loop import load_teacher, resolve_teacher, train
 
     last: dict = {}
     inject = config.get("_inject")
@@ -187,7 +187,7 @@ def train_candidate(config: dict) -> None:
     """
     from ray import tune
 
-    from .train import load_checkpoint
+    from .loop import load_checkpoint
 
     resume = None
     ckpt = tune.get_checkpoint()
