@@ -29,6 +29,43 @@ class RandomCore(LAMCTS):
         return [self.domain.to_config(f) for f in out]
 
 
+class _ReplayState:
+    """JSON state by replay: observations and pending configs (the peer's model is refitted)."""
+
+    _FORMAT = "gpunet_ray.searchers.peer"
+
+    def _init_log(self) -> None:
+        self._log: list[tuple[list, Any, bool]] = []
+        self._asked: dict[str, dict] = {}
+
+    def _record(self, config: dict, value: Any, feasible: bool) -> None:
+        flat = self.domain.flat(config)
+        self._asked.pop(self.domain.key(flat), None)
+        v = float(value) if feasible and _finite(value) else None
+        self._log.append((self.domain.config_to_json(flat), v, bool(feasible and v is not None)))
+
+    @property
+    def pending(self) -> list[dict]:
+        return [self.domain.to_config(c) for c in self._asked.values()]
+
+    def forget(self, config: dict) -> None:
+        self._asked.pop(self.domain.key(config), None)
+
+    def state_dict(self) -> dict:
+        return {"format": self._FORMAT, "version": 1, "kind": type(self).__name__,
+                "domain": self.domain.to_dict(),
+                "observations": [list(o) for o in self._log],
+                "pending": [self.domain.config_to_json(c) for c in self._asked.values()]}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state.get("format") != self._FORMAT or state.get("kind") != type(self).__name__:
+            raise ConfigError(f"not a {type(self).__name__} state")
+        if state["domain"]["params"] != self.domain.to_dict()["params"]:
+            raise ConfigError("the saved searcher state was made for a different search space")
+        self._replay([(self.domain.config_from_json(c), v, f) for c, v, f in state["observations"]],
+                     [self.domain.config_from_json(c) for c in state["pending"]])
+
+
 def _need(module: str, hint: str):
     import importlib
 
@@ -38,7 +75,7 @@ def _need(module: str, hint: str):
         raise BackendUnavailable(f"{module} is not installed ({exc}); {hint}") from None
 
 
-class OptunaCore:
+class OptunaCore(_ReplayState):
     """Optuna TPE (``sampler="tpe"``, constant liar for batches) or GP (``sampler="gp"``)."""
 
     def __init__(self, domain: Any, *, seed: int | None = None, maximize: bool = True, sampler: str = "tpe",
@@ -69,8 +106,8 @@ class OptunaCore:
             else:
                 self._dists[p.name] = ot.distributions.CategoricalDistribution(list(range(len(p.choices))))
         self._trials: dict[str, Any] = {}
-        self._worst = None
         self._maximize = maximize
+        self._init_log()
 
     def _to_config(self, params: dict) -> dict:
         out = {}
@@ -90,18 +127,41 @@ class OptunaCore:
                     continue
                 break
             self._trials.setdefault(self.domain.key(cfg), []).append(tr)
+            self._asked[self.domain.key(cfg)] = cfg
             out.append(self.domain.to_config(cfg))
         return out
 
+    def _params(self, flat: dict) -> dict:
+        return {p.name: (p.choices.index(flat[p.name]) if p.kind in ("ordinal", "categorical") else flat[p.name])
+                for p in self.domain.params}
+
     def tell(self, config: dict, value: Any, feasible: bool = True, extra: Any = None) -> None:
-        tr = self._trials[self.domain.key(config)].pop(0)
-        if feasible and _finite(value):
-            self.study.tell(tr, float(value))
-        else:
-            self.study.tell(tr, state=self._ot.trial.TrialState.FAIL)
+        flat = self.domain.flat(config)
+        queue = self._trials.get(self.domain.key(flat))
+        if queue:
+            tr = queue.pop(0)
+            if feasible and _finite(value):
+                self.study.tell(tr, float(value))
+            else:
+                self.study.tell(tr, state=self._ot.trial.TrialState.FAIL)
+        else:  # evaluated elsewhere
+            ok = feasible and _finite(value)
+            self.study.add_trial(self._ot.trial.create_trial(
+                params=self._params(flat), distributions=self._dists, value=float(value) if ok else None,
+                state=self._ot.trial.TrialState.COMPLETE if ok else self._ot.trial.TrialState.FAIL))
+        self._record(flat, value, feasible)
+
+    def _replay(self, obs: list, pending: list) -> None:
+        for flat, v, f in obs:
+            self.tell(flat, v, feasible=f)
+        for flat in pending:
+            self.study.enqueue_trial(self._params(flat))
+            tr = self.study.ask(fixed_distributions=self._dists)
+            self._trials.setdefault(self.domain.key(flat), []).append(tr)
+            self._asked[self.domain.key(flat)] = flat
 
 
-class HEBOCore:
+class HEBOCore(_ReplayState):
     """HEBO (Cowen-Rivers et al., JAIR 2022); infeasible results are told as the worst value seen."""
 
     def __init__(self, domain: Any, *, seed: int | None = None, maximize: bool = True, n_init: int | None = None,
@@ -133,8 +193,8 @@ class HEBOCore:
         kw = {} if n_init is None else {"rand_sample": int(n_init)}
         self.opt = HEBO(DesignSpace().parse(spec), scramble_seed=seed, **kw)
         self._sign = -1.0 if maximize else 1.0  # HEBO minimises
-        self._rows: dict[str, list] = {}
         self._worst: float | None = None
+        self._init_log()
 
     def _to_config(self, row) -> dict:
         out = {}
@@ -154,18 +214,41 @@ class HEBOCore:
         rec = self.opt.suggest(n_suggestions=n)
         out = []
         for i in range(len(rec)):
-            row = rec.iloc[[i]]
             cfg = self._to_config(rec.iloc[i])
-            self._rows.setdefault(self.domain.key(cfg), []).append(row)
+            self._asked[self.domain.key(cfg)] = cfg
             out.append(self.domain.to_config(cfg))
         return out
 
+    def _row(self, flat: dict):
+        r = {}
+        for p in self.domain.params:
+            v = flat[p.name]
+            if p.kind == "int":
+                r[p.name] = (int(v) - p.low) // p.q
+            elif p.kind == "ordinal":
+                r[p.name] = p.choices.index(v)
+            elif p.kind == "categorical":
+                r[p.name] = str(p.choices.index(v))
+            else:
+                r[p.name] = float(v)
+        return self._pd.DataFrame([r])
+
+    def _replay(self, obs: list, pending: list) -> None:
+        for flat, v, f in obs:
+            self.tell(flat, v, feasible=f)
+        for flat in pending:
+            self._asked[self.domain.key(flat)] = flat
+
     def tell(self, config: dict, value: Any, feasible: bool = True, extra: Any = None) -> None:
-        row = self._rows[self.domain.key(config)].pop(0)
+        flat = self.domain.flat(config)
+        row = self._row(flat)
+        self._record(flat, value, feasible)
         if feasible and _finite(value):
             y = self._sign * float(value)
             self._worst = y if self._worst is None else max(self._worst, y)
+        elif self._worst is not None:
+            y = self._worst
         else:
-            y = self._worst if self._worst is not None else 1e6
+            return  # nothing feasible yet: no value to stand in for it
         self.opt.observe(row, np.array([[y]]))
 
