@@ -39,6 +39,8 @@ def _parser() -> OneLineParser:
         sp.add_argument("--threads", type=_positive_int, default=1, help="intra-op CPU threads (default 1)")
         sp.add_argument("--batch", type=_positive_int, default=1, help="batch size (default 1)")
         sp.add_argument("--precision", choices=("fp32", "fp16"), default=None, help="backend default if omitted")
+        sp.add_argument("--clock", choices=("auto", "thread", "wall"), default=None,
+                        help="CPU backends: auto (thread CPU clock with 1 thread, else wall clock)")
 
     m = sub.add_parser("measure", help="measure one GPUNet JSON architecture")
     m.add_argument("file", help="GPUNet JSON architecture file")
@@ -69,6 +71,11 @@ def _parser() -> OneLineParser:
     return p
 
 
+def _clock(args) -> dict:
+    """Pass ``clock`` only where given (GPU backends take no clock option)."""
+    return {"clock": args.clock} if args.clock else {}
+
+
 def _measure(args) -> int:
     from .cache import LatencyCache
     from .measure import as_spec, measure_latency
@@ -78,7 +85,7 @@ def _measure(args) -> int:
         raise ConfigError(f"--time-cap must be positive, got {args.time_cap}")
     rec = measure_latency(spec, backend=args.backend, threads=args.threads, batch=args.batch,
                           precision=args.precision, repeats=args.repeats, time_cap_s=args.time_cap,
-                          cache=LatencyCache(args.cache) if args.cache else None)
+                          cache=LatencyCache(args.cache) if args.cache else None, **_clock(args))
     if args.json:
         print(json.dumps(rec.to_dict(), sort_keys=True))
     else:
@@ -99,11 +106,12 @@ def _table(args) -> int:
     if out.suffix != ".parquet":
         raise ConfigError(f"--out must end in .parquet, got {str(out)!r}")
     space = get_space(args.space)
-    get_backend(args.backend, threads=args.threads, batch=args.batch, precision=args.precision)  # fail early
+    get_backend(args.backend, threads=args.threads, batch=args.batch, precision=args.precision,
+                **_clock(args))  # fail early, before sampling and measuring
     specs = sample_unique(space, args.n, seed=args.seed)
     cache = None if args.no_cache else LatencyCache(args.cache)
     df = measure_table(specs, backend=args.backend, threads=args.threads, batch=args.batch,
-                       precision=args.precision, cache=cache, progress=not args.no_progress)
+                       precision=args.precision, cache=cache, progress=not args.no_progress, **_clock(args))
     write_table(df, out)
     hits = cache.hits if cache is not None else 0
     print(f"wrote {len(df)} architectures to {out} (median {df.median_ms.min():.3f}-{df.median_ms.max():.3f} ms; "

@@ -57,6 +57,8 @@ class TimingPolicy:
       running median moved by at most ``rtol`` (relative) for ``patience`` consecutive blocks
       (``stop="stable"``), or after ``max_repeats`` runs (``"max_repeats"``), or once the timed
       phase took ``time_cap_s`` seconds (``"time_cap"``, with at least ``min(5, min_repeats)`` runs);
+    * ``min_time_s``: the timed phase lasts at least this long (spreads the runs over more scheduler
+      periods, so one burst of foreign load shifts fewer of them);
     * ``repeats`` fixes the number of timed runs instead (``stop="fixed"``).
     """
 
@@ -68,6 +70,7 @@ class TimingPolicy:
     rtol: float = 0.01
     patience: int = 2
     time_cap_s: float = 10.0
+    min_time_s: float = 0.25
     repeats: int | None = None
 
     def __post_init__(self) -> None:
@@ -106,7 +109,7 @@ def time_adaptive(run_once_ms: Callable[[], float], policy: TimingPolicy = Timin
                 return samples, "max_repeats"
             if time.perf_counter() - start >= policy.time_cap_s and len(samples) >= floor:
                 return samples, "time_cap"
-        if len(samples) < policy.min_repeats:
+        if len(samples) < policy.min_repeats or time.perf_counter() - start < policy.min_time_s:
             continue
         med = float(np.median(samples))
         if math.isfinite(prev) and med > 0 and abs(med - prev) / med <= policy.rtol:

@@ -74,18 +74,29 @@ def test_adaptive_timing_stops_when_median_is_stable():
         calls.append(1)
         return 1.0 + 0.001 * (len(calls) % 3)
 
-    samples, stop = time_adaptive(run, TimingPolicy(warmup=5, warmup_s=0, min_repeats=20, block=10, rtol=0.01))
+    samples, stop = time_adaptive(run, TimingPolicy(warmup=5, warmup_s=0, min_repeats=20, block=10, rtol=0.01,
+                                                     min_time_s=0))
     assert stop == "stable"
     # first check at 20 runs, then two calm checks (patience 2) at 30 and 40
     assert len(samples) == 40
     assert len(calls) == 45  # 5 warm-up runs are not timed
 
 
+def test_adaptive_timing_min_time():
+    t = time.perf_counter()
+    def run():
+        time.sleep(0.002)
+        return 1.0
+
+    samples, stop = time_adaptive(run, TimingPolicy(warmup=0, warmup_s=0, min_repeats=5, block=5, min_time_s=0.1))
+    assert stop == "stable" and time.perf_counter() - t >= 0.1 and 15 <= len(samples) <= 60
+
+
 def test_adaptive_timing_fixed_cap_and_max():
     assert time_adaptive(lambda: 1.0, TimingPolicy(warmup=0, warmup_s=0, repeats=7)) == ([1.0] * 7, "fixed")
     seq = iter(range(1, 10**6))  # ever-growing: the median never settles
     s, stop = time_adaptive(lambda: float(next(seq)), TimingPolicy(warmup=0, warmup_s=0, min_repeats=5,
-                                                                   max_repeats=40, block=5))
+                                                                   max_repeats=40, block=5, min_time_s=0))
     assert stop == "max_repeats" and len(s) == 40
 
     def slow():
