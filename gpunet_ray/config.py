@@ -52,6 +52,7 @@ class TrainConfig:
     accelerator_type: str | None = None  # e.g. "A100" on GPU clusters
     grace_period: int = 1  # ASHA
     max_failures: int = 1  # Tune retries for infrastructure faults
+    recipe: Mapping[str, Any] = field(default_factory=dict)  # any other Recipe field, e.g. limit_train_batches
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class SearchConfig:
     concurrency: int = 2
     max_candidates: int | None = None  # cap on suggested candidates (rejected included); None: 25 x trials
     baselines: bool = True
+    baseline_steps: int = 13  # members of each hand-designed family, smallest to largest
     latency: LatencyConfig = field(default_factory=LatencyConfig)
     searcher: SearcherConfig = field(default_factory=SearcherConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -104,6 +106,7 @@ class SearchConfig:
         d = dataclasses.asdict(self)
         d["budgets_ms"] = list(self.budgets_ms)
         d["searcher"]["options"] = dict(self.searcher.options)
+        d["train"]["recipe"] = dict(self.train.recipe)
         return d
 
     def dump_yaml(self, path: str | Path) -> None:

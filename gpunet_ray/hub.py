@@ -97,6 +97,10 @@ def select_hub(trials, budgets: Iterable[float], batch: int, backend: str, devic
     return pd.DataFrame(rows, columns=HUB_COLUMNS)
 
 
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
 def _markdown(hub, title: str = "Model hub") -> str:
     lines = [f"# {title}", "",
              "Most accurate searched network under each latency budget; baseline = best hand-designed network "
@@ -109,7 +113,7 @@ def _markdown(hub, title: str = "Model hub") -> str:
         lines.append(
             f"| {r['budget_ms']:g} | {r['backend']} | {r['device']} | {r['top1']:.2f} | {r['latency_ms']:.3f} | "
             f"{int(r['params']):,} | {r['macs'] / 1e6:.1f} | {int(r['resolution'])} | {bt} | {r['baseline'] or '–'} | "
-            f"`{r['arch']}` |")
+            f"`{_md_escape(r['arch'])}` |")
     return "\n".join(lines) + "\n"
 
 
@@ -133,12 +137,13 @@ def plot_pareto(trials, budgets: Iterable[float], path: str | Path, title: str =
         ax.plot(front["latency_ms"], front["top1"], "-o", c="tab:red", ms=5, label="Pareto front")
     for b in sorted(budgets):
         ax.axvline(b, ls="--", c="k", lw=0.8)
-        ax.text(b, ax.get_ylim()[0], f" {b:g} ms", rotation=90, va="bottom", ha="right", fontsize=8)
+        ax.text(b, 0.98, f"{b:g} ms ", rotation=90, va="top", ha="right", fontsize=8,
+                transform=ax.get_xaxis_transform())
     rejected = trials[trials["status"] == "rejected"]
     ax.set_xlabel("measured latency (ms)")
     ax.set_ylabel("top-1 (%)")
     ax.set_title(title or f"{len(df)} trained, {len(rejected)} rejected without training")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     path = Path(path)

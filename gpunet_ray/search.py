@@ -87,6 +87,10 @@ def _check_names(cfg: SearchConfig):
         raise ConfigError(f"unknown searcher {cfg.searcher.name!r}; use one of {', '.join(list_optimizers())}")
     if cfg.latency.backend not in list_backends():
         raise ConfigError(f"unknown latency backend {cfg.latency.backend!r}; use one of {', '.join(list_backends())}")
+    from .trainables import Recipe
+
+    Recipe.from_dict({"epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size,
+                      "optimizer": cfg.train.optimizer, **dict(cfg.train.recipe)})
     if cfg.latency.resource is None:  # a local backend must work here; remote ones are checked on the pool
         get_backend(cfg.latency.backend, threads=cfg.latency.threads, batch=cfg.latency.batch,
                     precision=cfg.latency.precision)
@@ -223,7 +227,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
             baselines = []
             if cfg.baselines:
                 for fam in FAMILIES:
-                    baselines += [(n, s.arch_string) for n, s in baseline_family(space, fam, steps=9)]
+                    baselines += [(n, s.arch_string) for n, s in baseline_family(space, fam, steps=cfg.baseline_steps)]
             searcher = GatedSearch(
                 space=cfg.space, num_classes=info.num_classes, budgets_ms=cfg.budgets, latency=lat,
                 cache_path=cache, optimizer=cfg.searcher.name, seed=cfg.searcher.seed,
@@ -234,6 +238,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
             recipe = {"epochs": epochs, "batch_size": cfg.train.batch_size, "optimizer": cfg.train.optimizer}
             if cfg.train.lr is not None:
                 recipe["lr"] = cfg.train.lr
+            recipe.update(dict(cfg.train.recipe))
             param_space = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
                            "num_threads": cfg.train.threads}
             tuner = tune.Tuner(
