@@ -127,6 +127,49 @@ def _check_address(address: str | None) -> None:
                           "'ray start --head' or 'ray up cluster.yaml', or omit --address") from None
 
 
+# -- shared-storage URIs (s3://, gs://, file://): work in a local staging folder, upload at the end --
+def _is_uri(s: str) -> bool:
+    return "://" in str(s)
+
+
+def _staging(uri: str) -> Path:
+    base = Path(os.environ.get("GPUNET_RAY_STAGING", "~/.cache/gpunet_ray/runs")).expanduser()
+    return (base / "".join(c if c.isalnum() or c in "-_." else "_" for c in uri)).resolve()
+
+
+def _remote(uri: str):
+    try:
+        from pyarrow import fs
+
+        return fs.FileSystem.from_uri(uri)
+    except Exception as exc:  # pyarrow raises several types for unknown schemes / missing credentials
+        raise ConfigError(f"cannot open --out {uri!r}: {str(exc).splitlines()[0]}") from None
+
+
+def _check_remote(uri: str, resume: bool) -> None:
+    from pyarrow import fs
+
+    filesystem, path = _remote(uri)
+    has = filesystem.get_file_info(f"{path}/config.yaml").type == fs.FileType.File
+    if resume and not has:
+        raise ConfigError(f"--resume: {uri!r} holds no search (config.yaml missing); start one without --resume")
+    if not resume and has:
+        raise ConfigError(f"{uri!r} already holds a search; pass --resume to continue it or choose another --out")
+
+
+def _copy(src, dst) -> None:
+    """Copy a folder tree between a local path and a URI (either direction)."""
+    from pyarrow import fs
+
+    def split(x):
+        return _remote(str(x)) if _is_uri(str(x)) else (fs.LocalFileSystem(), str(Path(x).resolve()))
+
+    (sfs, spath), (dfs, dpath) = split(src), split(dst)
+    if isinstance(dfs, fs.LocalFileSystem):
+        Path(dpath).mkdir(parents=True, exist_ok=True)
+    fs.copy_files(spath, dpath, source_filesystem=sfs, destination_filesystem=dfs)
+
+
 def connect_ray(cfg: SearchConfig, dashboard: bool = True) -> bool:
     """Join ``cfg.cluster.address`` (or a running cluster), else start a local Ray. True if started here."""
     import ray
@@ -182,7 +225,13 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
     from .trainables import train_candidate, trial_resources
     from .tuner import GatedSearch
 
-    out = Path(cfg.out).resolve()
+    remote = cfg.out if _is_uri(cfg.out) else None
+    out = _staging(remote) if remote else Path(cfg.out).resolve()
+    if remote:
+        _check_remote(remote, resume)
+        if resume:
+            shutil.rmtree(out, ignore_errors=True)
+            _copy(remote, out)
     _check_out(out, resume)
     if resume:
         saved = load_config(out / "config.yaml")
@@ -257,6 +306,9 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
         tuner.fit()
         print(f"search finished in {time.time() - t0:.0f} s", file=sys.stderr)
         publish(out, cfg)
+        if remote:
+            _copy(out, remote)
+            print(f"results uploaded to {remote}", file=sys.stderr)
         return out
     except GpunetRayError:
         if created_out and not resume:

@@ -178,3 +178,22 @@ def test_budget_below_fastest_network(tmp_path, data):
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "below the fastest network" in lines[0] and "ms measured" in lines[0], res.stderr
     assert not out.exists()
+
+
+@pytest.mark.timeout(900)
+def test_search_to_storage_uri(tmp_path, data):
+    """``--out`` as a storage URI: results are uploaded there; the same URI again is refused."""
+    uri = f"file://{tmp_path / 'bucket' / 'run'}"
+    cfg = _config(tmp_path, data, trials=1)
+    env_dir = tmp_path / "staging"
+    res = subprocess.run([sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--quiet", "--config", str(cfg),
+                          "--out", uri], capture_output=True, text=True, timeout=900,
+                         env={**ENV, "GPUNET_RAY_STAGING": str(env_dir)})
+    assert res.returncode == 0, res.stderr[-3000:]
+    bucket = tmp_path / "bucket" / "run"
+    for name in ("config.yaml", "hub.parquet", "HUB.md", "trials.parquet", "pareto.png"):
+        assert (bucket / name).is_file(), name
+    again = subprocess.run([sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--config", str(cfg),
+                            "--out", uri], capture_output=True, text=True, timeout=300,
+                           env={**ENV, "GPUNET_RAY_STAGING": str(env_dir)})
+    assert again.returncode == 2 and "already holds a search" in again.stderr
