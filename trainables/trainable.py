@@ -18,7 +18,10 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
 * ``"num_classes"``: optional; checked against the dataset.
 * test hooks: ``"_inject": "oom"`` (simulated CUDA OOM in the first step) and
   ``"_inject": "crash_once"`` with ``"_inject_marker": path`` (a plain exception after the first
-  epoch's report, once: exercises Tune's retry + resume from checkpoint).
+  epoch's report, once: exercises Tune's retry + resume from checkpoint); ``"_inject":
+  "crash_always"`` (a plain exception at the start of every attempt; with ``"_inject_marker"``
+  only the first candidate to claim the marker file crashes, on every attempt, and each attempt
+  appends a line to the marker: exercises Tune's retry budget running out).
 
 Every epoch reports ``top1, top5, loss, images_per_s, epoch, feasible, reason`` (+ extras, see
 :mod:`gpunet_ray.trainables.loop`). A candidate-specific failure (:class:`TrainingDiverged`,
@@ -153,6 +156,8 @@ def run_candidate(
 
     if config.get("data_dir") is None:
         raise DatasetError("the trial config has no 'data_dir'; pass the ImageNet-layout folder")
+    if inject == "crash_always":
+        _crash_always(config)
     try:
         spec = spec_from_config(config)
         teacher = None
@@ -177,6 +182,26 @@ def run_candidate(
         report(result, None)
         return result
     return dict(last)
+
+
+def _crash_always(config: Mapping[str, Any]) -> None:
+    """Test hook: raise on every attempt (see the module docstring)."""
+    import os
+
+    if not config.get("_inject_marker"):
+        raise RuntimeError("simulated persistent fault (_inject='crash_always')")
+    marker = Path(config["_inject_marker"])
+    me = str(config.get("candidate_id") or config.get("arch"))
+    try:  # the first trial to create the marker owns the fault
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        os.write(fd, (me + "\n").encode())
+        os.close(fd)
+    except FileExistsError:
+        pass
+    if marker.read_text().splitlines()[0] == me:
+        with open(marker, "a") as f:
+            f.write("attempt\n")
+        raise RuntimeError(f"simulated persistent fault (_inject='crash_always') in {me}")
 
 
 def train_candidate(config: dict) -> None:
