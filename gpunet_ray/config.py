@@ -53,6 +53,7 @@ class TrainConfig:
     grace_period: int = 1  # ASHA
     max_failures: int = 1  # Tune retries for infrastructure faults
     recipe: Mapping[str, Any] = field(default_factory=dict)  # any other Recipe field, e.g. limit_train_batches
+    inject: Mapping[str, Any] = field(default_factory=dict)  # test hooks only: '_inject*' keys added to every trial
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,9 @@ class SearchConfig:
             raise ConfigError("train.epochs and train.batch_size must be positive")
         if self.latency.threads <= 0 or self.latency.actors <= 0:
             raise ConfigError("latency.threads and latency.actors must be positive")
+        bad = [k for k in self.train.inject if not str(k).startswith("_inject")]
+        if bad:
+            raise ConfigError(f"train.inject holds test hooks only ('_inject', '_inject_marker'), got {bad[0]!r}")
         return self
 
     @property
@@ -107,6 +111,7 @@ class SearchConfig:
         d["budgets_ms"] = list(self.budgets_ms)
         d["searcher"]["options"] = dict(self.searcher.options)
         d["train"]["recipe"] = dict(self.train.recipe)
+        d["train"]["inject"] = dict(self.train.inject)
         return d
 
     def dump_yaml(self, path: str | Path) -> None:

@@ -290,6 +290,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
             recipe.update(dict(cfg.train.recipe))
             param_space = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
                            "num_threads": cfg.train.threads}
+            param_space.update(dict(cfg.train.inject))  # fault-injection test hooks (empty normally)
             tuner = tune.Tuner(
                 trainable,
                 param_space=param_space,
