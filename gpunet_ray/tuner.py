@@ -218,16 +218,14 @@ class GatedSearch(Searcher):
                 f"done {c.get('trained', 0)} | failed {c.get('failed', 0)} | best top-1 {tiers}")
 
     def _progress(self, force: bool = False) -> None:
-        if not self.verbose:
-            return
-        now = time.time()
-        if force or now - self._last_print > 2.0:
-            self._last_print = now
-            print(f"[search {time.strftime('%H:%M:%S')}] {self.progress_line()}", file=sys.stderr, flush=True)
         m = self.metrics
         if m is not None:
             for b, v in self.best_per_tier().items():
                 m.best.set(v, tags={"tier": f"{b:g}ms"})
+        now = time.time()
+        if self.verbose and (force or now - self._last_print > 2.0):
+            self._last_print = now
+            print(f"[search {time.strftime('%H:%M:%S')}] {self.progress_line()}", file=sys.stderr, flush=True)
 
     # -- the gate ------------------------------------------------------------------------------
     def _tell(self, rec: dict, top1: float | None, feasible: bool) -> None:
