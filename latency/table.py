@@ -58,13 +58,12 @@ def measure_table(specs: Sequence, backend: str = DEFAULT_BACKEND, threads: int 
     """Measure ``specs`` one after another (cache first) and return the DataFrame."""
     b = get_backend(backend, threads=threads, **kw)
     recs = []
-    it = specs
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=len(specs), desc=f"latency[{b.name}]", unit="arch", file=sys.stderr)
-    for spec in it:
+    for spec in specs:
         recs.append((measure or measure_latency)(spec, backend=b, cache=cache))
         if bar is not None:
             bar.update(1)
