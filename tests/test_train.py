@@ -340,3 +340,21 @@ def test_gpu_training_amp_channels_last(demo_dir):
                 device="cuda")
     assert res.metrics["device"].startswith("cuda") and res.metrics["feasible"] is True
     assert next(res.model.parameters()).is_cuda
+
+
+# -- the benchmark entry point (python -m gpunet_ray.bench training) ------------------------------
+@pytest.mark.timeout(180)
+def test_bench_training_smoke(tmp_path, capsys):
+    from gpunet_ray.trainables.bench import main
+
+    out = tmp_path / "bench.json"
+    rc = main(["--data", str(tmp_path), "--sizes", "28", "--skip", "epoch", "--repeats", "1",
+               "--max-images", "256", "--steps", "2", "--threads", "1", "--archs", "smallest,middle",
+               "--resolution", "32", "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    assert {r["loader"] for r in res["pipeline"]} >= {"torchvision"}
+    assert all(r["images_per_s"] > 0 for r in res["pipeline"] + res["step"])
+    assert [r["arch"] for r in res["step"]] == ["smallest", "middle"]
+    assert main(["--skip", "everything"]) == 2
+    assert "--skip" in capsys.readouterr().err

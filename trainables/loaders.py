@@ -224,6 +224,7 @@ class TorchvisionLoader:
         tf += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
         self._ds = _FileDataset(list(files.files), list(files.labels), v2.Compose(tf))
         self._workers = max(0, int(num_threads))
+        self._dl = None
         self.num_samples = len(files) // num_shards if train else len(range(shard_id, len(files), num_shards))
         self.name = "torchvision"
 
@@ -244,12 +245,29 @@ class TorchvisionLoader:
         """Reshuffle deterministically for ``epoch`` (called by the training loop)."""
         self._epoch = int(epoch)
 
+    def _loader(self):
+        if self._dl is None:  # built once: worker processes persist across epochs
+            self._dl = torch.utils.data.DataLoader(
+                self._ds, batch_size=self.batch_size, sampler=_EpochSampler(self), drop_last=self.train,
+                num_workers=self._workers, pin_memory=self.device.type == "cuda",
+                persistent_workers=self._workers > 0, prefetch_factor=4 if self._workers else None,
+            )
+        return self._dl
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        dl = torch.utils.data.DataLoader(
-            self._ds, batch_size=self.batch_size, sampler=self._indices(), drop_last=self.train,
-            num_workers=self._workers, pin_memory=self.device.type == "cuda",
-            persistent_workers=False, prefetch_factor=4 if self._workers else None,
-        )
-        for x, y in dl:
+        for x, y in self._loader():
             yield (x.to(self.device, non_blocking=True), y.to(self.device, dtype=torch.long, non_blocking=True))
         self._epoch += 1
+
+
+class _EpochSampler(torch.utils.data.Sampler):
+    """Indices of the owner's current epoch (read when each epoch's iteration starts)."""
+
+    def __init__(self, owner: TorchvisionLoader) -> None:
+        self.owner = owner
+
+    def __iter__(self):
+        return iter(self.owner._indices())
+
+    def __len__(self) -> int:
+        return self.owner.num_samples
