@@ -96,3 +96,29 @@ def test_merge_keeps_best_per_tier_key(tmp_path):
                         tmp_path / "c", "--out", tmp_path / "m"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert len(read_hub(tmp_path / "m")) == len(a) + len(c)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_hub_train_runs_the_long_recipe(tmp_path):
+    from gpunet_ray.data import make_demo
+
+    make_demo(tmp_path / "digits")
+    df = _trials(5, 20)
+    df["latency_ms"] = df["macs"] / df["macs"].max()
+    df.loc[df["role"] == "search", "status"] = "trained"
+    budget = float(df[df["role"] == "search"]["latency_ms"].min())  # only the smallest network meets it
+    hub = select_hub(df, [budget], batch=1, backend="onnxruntime-cpu", device="cpu")
+    write_hub(hub, tmp_path / "hub", export_models=False)
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.hub", "train", "--hub", str(tmp_path / "hub"), "--tier",
+                        hub.tier[0], "--data", str(tmp_path / "digits"), "--epochs", "1",
+                        "--out", str(tmp_path / "final")], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["epoch"] == 1 and 0 <= result["top1"] <= 100  # EMA weights: 1 epoch says little
+    history = json.loads((tmp_path / "final" / "metrics.json").read_text())
+    assert isinstance(history, list) and len(history) == 1 and history[0]["epoch"] == 1
+    import torch
+
+    weights = torch.load(tmp_path / "final" / "weights.pt", weights_only=True)
+    assert any(k.endswith("fc.weight") and v.shape[0] == 10 for k, v in weights.items())
