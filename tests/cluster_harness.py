@@ -1,0 +1,436 @@
+"""Multi-node Ray cluster fault-injection harness (used by tests/test_cluster.py).
+
+Run it inside private PID + network + mount namespaces, so that the nodes talk over loopback only,
+``ps`` sees only this cluster's processes, and the kernel kills every node when the harness exits::
+
+    unshare -n -p -f --mount-proc python tests/cluster_harness.py SCENARIO WORKDIR --data DIR
+    unshare -n -p -f --mount-proc python tests/cluster_harness.py all WORKDIR --markdown
+
+It brings ``lo`` up, starts a real cluster with ``ray start`` -- a head (0 CPUs: driver only), a
+"training" worker node (127.0.0.2, 2 CPUs, ``train_node: 1``) and a "latency" worker node (127.0.0.3,
+1 CPU, ``latency_gpu: 1``, the resource the latency actor pool asks for) -- runs the real search CLI
+against ``--address 127.0.0.1:PORT``, injects one fault, and writes ``WORKDIR/<scenario>/report.json``.
+
+Scenarios: ``node_loss`` (SIGKILL the training node's raylet mid-search, start a replacement node),
+``latency_actor`` (SIGKILL the latency actor while it measures), ``driver_kill`` (SIGKILL the search
+CLI mid-search, then ``--resume``), ``crash_always`` (one trial raises on every attempt).
+
+It refuses to run unless it is PID 1 of its own PID namespace: teardown kills every other process
+it can see, and never runs ``ray stop``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+PORT = 6390
+HEAD, TRAIN, LATENCY, REPLACEMENT = "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"
+SCENARIOS = ("node_loss", "latency_actor", "driver_kill", "crash_always")
+UNRESOLVED = ("new", "measured", "queued", "training")
+HUB_FILES = ("config.yaml", "trials.parquet", "hub.parquet", "hub.csv", "HUB.md", "pareto.png", "candidates.jsonl",
+             "latency.sqlite")
+_OWN: set[int] = set()  # Popen children: never reaped behind subprocess' back
+
+
+# -- processes in this PID namespace -------------------------------------------------------------
+def _procs() -> dict[int, str]:
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                out[int(d)] = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                pass
+    return out
+
+
+def _reap() -> None:
+    """PID 1 duty: reap orphaned (daemonised) Ray processes that exited."""
+    for pid in list(_procs()):
+        if pid in _OWN or pid == 1:
+            continue
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                os.waitpid(pid, os.WNOHANG)
+        except (OSError, IndexError, ChildProcessError):
+            pass
+
+
+def _find(*needles: str) -> list[int]:
+    return [p for p, c in _procs().items() if p != os.getpid() and all(n in c for n in needles)]
+
+
+def _sleep(s: float) -> None:
+    _reap()
+    time.sleep(s)
+
+
+def teardown() -> None:
+    """Kill every other process of this namespace (TERM, then KILL). Never ``ray stop``."""
+    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        others = [p for p in _procs() if p != os.getpid()]
+        for p in others:
+            try:
+                os.kill(p, sig)
+            except OSError:
+                pass
+        end = time.time() + wait
+        while time.time() < end and [p for p in _procs() if p != os.getpid()]:
+            _reap()
+            try:
+                os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            time.sleep(0.1)
+
+
+# -- the cluster ------------------------------------------------------------------------------------
+class Cluster:
+    def __init__(self, work: Path):
+        self.temp = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))  # short: Unix socket paths <= 107 bytes
+        self.env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+                    "OMP_NUM_THREADS": "1", "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0",
+                    # token auth with a fresh token, as a real cluster should run
+                    "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+                    # declare a dead node within ~3 s instead of the default ~30 s
+                    "RAY_health_check_period_ms": "1000", "RAY_health_check_timeout_ms": "1000",
+                    "RAY_health_check_failure_threshold": "3"}
+        self.log = open(work / "ray_start.log", "a")
+        self.events: list[str] = []
+
+    def _ray_start(self, *args: str) -> None:
+        t0 = time.time()
+        cmd = ["ray", "start", "--disable-usage-stats", f"--temp-dir={self.temp}", "--object-store-memory=100000000",
+               *args]
+        res = subprocess.run(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, timeout=180)
+        if res.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed (rc {res.returncode}); see ray_start.log")
+        self.events.append(f"{time.strftime('%H:%M:%S')} ray start {' '.join(args)} ({time.time() - t0:.1f} s)")
+
+    def start(self) -> None:
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=30)
+        self._ray_start("--head", f"--port={PORT}", f"--node-ip-address={HEAD}", "--num-cpus=0",
+                        "--include-dashboard=false")
+        self.add_node(TRAIN, cpus=2, resources={"train_node": 1})
+        self.add_node(LATENCY, cpus=1, resources={"latency_gpu": 1})
+
+    def add_node(self, ip: str, cpus: int, resources: dict) -> None:
+        self._ray_start(f"--address={HEAD}:{PORT}", f"--node-ip-address={ip}", f"--num-cpus={cpus}",
+                        f"--resources={json.dumps(resources)}")
+
+    def raylet_pids(self, ip: str) -> list[int]:
+        return _find("/raylet/raylet", f"--node_ip_address={ip} ")
+
+
+# -- the search -------------------------------------------------------------------------------------
+def write_config(work: Path, data: Path, **train_extra) -> Path:
+    cfg = {
+        "budgets_ms": [0.85], "space": "tiny", "data": str(data), "trials": 4, "concurrency": 2,
+        "baselines": False,
+        "latency": {"backend": "onnxruntime-cpu", "threads": 1, "resource": "latency_gpu", "timeout_s": 120},
+        "train": {"epochs": 1, "batch_size": 64, "threads": 1, "loader": "torchvision", "max_failures": 2,
+                  "recipe": {"resolution": 64, "limit_train_batches": 40, "hflip": False,
+                             "crop_scale": [0.5, 1.0], "warmup_epochs": 0.1}, **train_extra},
+        "cluster": {"address": f"{HEAD}:{PORT}"},
+    }
+    p = work / "search.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+def start_search(cluster: Cluster, work: Path, *args: str, tag: str = "search") -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--quiet", "--address", f"{HEAD}:{PORT}",
+           *args]
+    out = open(work / f"{tag}.stdout", "w")
+    err = open(work / f"{tag}.stderr", "w")
+    proc = subprocess.Popen(cmd, env=cluster.env, stdout=out, stderr=err, cwd=str(work))
+    _OWN.add(proc.pid)
+    cluster.events.append(f"{time.strftime('%H:%M:%S')} {tag}: {' '.join(cmd[1:])} (pid {proc.pid})")
+    return proc
+
+
+def wait_search(proc: subprocess.Popen, timeout: float) -> int | None:
+    end = time.time() + timeout
+    while time.time() < end:
+        rc = proc.poll()
+        if rc is not None:
+            return rc
+        _sleep(0.5)
+    proc.kill()
+    proc.wait()
+    return None  # timed out
+
+
+def log_records(out: Path) -> list[dict]:
+    p = out / "candidates.jsonl"
+    recs = []
+    if p.is_file():
+        for line in p.read_text().splitlines():
+            try:
+                recs.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return recs
+
+
+def latest(out: Path) -> dict[str, dict]:
+    last: dict[str, dict] = {}
+    for r in log_records(out):
+        last[r["id"]] = {**last.get(r["id"], {}), **r}
+    return last
+
+
+def wait_until(pred, timeout: float, proc: subprocess.Popen | None = None, poll: float = 0.2) -> bool:
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        _sleep(poll)
+    return False
+
+
+def tune_trials(out: Path) -> dict[str, dict]:
+    """candidate id -> Tune's view of its trial (status, num_failures), from the experiment state."""
+    res: dict[str, dict] = {}
+    states = sorted((out / "tune").glob("experiment_state*.json"))
+    if not states:
+        return res
+    for t in json.loads(states[-1].read_text()).get("trial_data", []):
+        try:
+            a, b = json.loads(t[0]), json.loads(t[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        cid = (a.get("config") or {}).get("candidate_id")
+        if cid:
+            res[cid] = {"status": a.get("status"), "num_failures": b.get("num_failures")}
+    return res
+
+
+def summarize(out: Path) -> dict:
+    last = latest(out)
+    cands = [r for r in last.values() if r.get("status") != "skipped"]
+    trained_events: dict[str, int] = {}
+    for r in log_records(out):
+        if r["status"] == "trained":
+            trained_events[r["hash"]] = trained_events.get(r["hash"], 0) + 1
+    counts: dict[str, int] = {}
+    for r in cands:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    trials = None
+    if (out / "trials.parquet").is_file():
+        import pandas as pd
+
+        df = pd.read_parquet(out / "trials.parquet")
+        trials = {"rows": len(df), "statuses": df["status"].value_counts().to_dict(),
+                  "unresolved": int(df["status"].isin(UNRESOLVED).sum())}
+    hub_cols = None
+    if (out / "hub.parquet").is_file():
+        import pandas as pd
+
+        hub = pd.read_parquet(out / "hub.parquet")
+        hub_cols = list(hub.columns)
+    return {
+        "suggested": len(cands),
+        "statuses": counts,
+        "trained": sum(1 for r in cands if r["status"] == "trained"),
+        "rejected": sum(1 for r in cands if r["status"] == "rejected"),
+        "failed": [{"id": r["id"], "hash": r["hash"], "reason": r.get("reason")} for r in cands
+                   if r["status"] == "failed"],
+        "rejected_reasons": sorted({str(r.get("reason")) for r in cands if r["status"] == "rejected"}),
+        "lost": [{"id": r["id"], "status": r["status"]} for r in cands if r["status"] in UNRESOLVED],
+        "trained_twice": {h: n for h, n in trained_events.items() if n > 1},
+        "unmeasured_gated": [r["id"] for r in cands if r.get("latency_ms") is None
+                             and r.get("reason") != "predicted_over_budget"],
+        "trials_parquet": trials,
+        "hub_files": sorted(f for f in HUB_FILES if (out / f).is_file()),
+        "hub_models": sorted(str(p.relative_to(out)) for p in (out / "models").rglob("*") if p.is_file())
+        if (out / "models").is_dir() else [],
+        "hub_columns": hub_cols,
+        "tune_trials": tune_trials(out),
+    }
+
+
+def _tail(p: Path, n: int = 3000) -> str:
+    return p.read_text(errors="replace")[-n:] if p.is_file() else ""
+
+
+# -- scenarios --------------------------------------------------------------------------------------
+def scenario_node_loss(cluster: Cluster, work: Path, data: Path) -> dict:
+    out = work / "out"
+    proc = start_search(cluster, work, "--config", str(write_config(work, data)), "--out", str(out))
+
+    def mid_search():
+        st = [r["status"] for r in latest(out).values()]
+        return "trained" in st and "training" in st
+
+    injected: dict = {"raylet_killed": 0, "replacement_nodes": 0}
+    if wait_until(mid_search, 400, proc):
+        in_flight = [c for c, r in latest(out).items() if r["status"] == "training"]
+        pids = cluster.raylet_pids(TRAIN)
+        for p in pids:
+            os.kill(p, signal.SIGKILL)
+        injected.update(raylet_killed=len(pids), trials_in_flight=in_flight,
+                        trained_before=sorted(c for c, r in latest(out).items() if r["status"] == "trained"))
+        cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGKILL raylet of {TRAIN} (pids {pids}); "
+                              f"in flight: {in_flight}")
+        cluster.add_node(REPLACEMENT, cpus=2, resources={"train_node": 1})
+        injected["replacement_nodes"] = 1
+    rc = wait_search(proc, 500)
+    s = summarize(out)
+    final = latest(out)
+    s["in_flight_outcome"] = {c: final[c]["status"] for c in injected.get("trials_in_flight", [])}
+    s["trained_before_still_trained"] = all(final[c]["status"] == "trained"
+                                            for c in injected.get("trained_before", []))
+    return {"rc": rc, "injected": injected, **s}
+
+
+def scenario_latency_actor(cluster: Cluster, work: Path, data: Path) -> dict:
+    out = work / "out"
+    proc = start_search(cluster, work, "--config", str(write_config(work, data)), "--out", str(out))
+    killed: list[int] = []
+    end = time.time() + 400
+    # after the search has started (its first candidates logged), kill the actor while it measures;
+    # twice, at different measurements (the replacement actor is killed the second time)
+    while time.time() < end and len(killed) < 2 and proc.poll() is None:
+        if log_records(out):
+            busy = [p for p in _find("ray::_LatencyActor.measure") if p not in killed]
+            if busy:
+                os.kill(busy[0], signal.SIGKILL)
+                killed.append(busy[0])
+                cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGKILL latency actor pid {busy[0]} "
+                                      "mid-measurement")
+                _sleep(1.0)
+                continue
+        time.sleep(0.01)
+        if int(time.time() * 10) % 20 == 0:
+            _reap()
+    rc = wait_search(proc, 500)
+    s = summarize(out)
+    actors_now = _find("ray::_LatencyActor")
+    return {"rc": rc, "injected": {"latency_actor_killed": len(killed), "pids": killed}, **s,
+            "latency_failed": [r for r in s["rejected_reasons"] if r.startswith("latency_failed")]}
+
+
+def scenario_driver_kill(cluster: Cluster, work: Path, data: Path) -> dict:
+    out = work / "out"
+    proc = start_search(cluster, work, "--config", str(write_config(work, data)), "--out", str(out))
+    injected: dict = {"driver_killed": 0}
+    if wait_until(lambda: any(r["status"] == "trained" for r in latest(out).values()), 400, proc):
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        injected.update(driver_killed=1,
+                        trained_before=sorted(c for c, r in latest(out).items() if r["status"] == "trained"),
+                        in_flight=sorted(c for c, r in latest(out).items() if r["status"] == "training"))
+        cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGKILL search driver pid {proc.pid}")
+    first_rc = proc.returncode
+    hub_before_resume = (out / "hub.parquet").is_file()
+    _sleep(2.0)
+    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
+    rc = wait_search(proc2, 500)
+    s = summarize(out)
+    final = latest(out)
+    s["trained_before_still_trained"] = all(final[c]["status"] == "trained"
+                                            for c in injected.get("trained_before", []))
+    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume, "injected": injected, **s}
+
+
+def scenario_crash_always(cluster: Cluster, work: Path, data: Path) -> dict:
+    out = work / "out"
+    marker = work / "crash_marker"
+    cfg = write_config(work, data, max_failures=1, inject={"_inject": "crash_always", "_inject_marker": str(marker)})
+    proc = start_search(cluster, work, "--config", str(cfg), "--out", str(out))
+    rc = wait_search(proc, 500)
+    s = summarize(out)
+    lines = marker.read_text().splitlines() if marker.is_file() else []
+    return {"rc": rc, "injected": {"crashing_candidate": lines[0] if lines else None,
+                                   "attempts": len(lines) - 1 if lines else 0, "max_failures": 1}, **s}
+
+
+RUNNERS = {"node_loss": scenario_node_loss, "latency_actor": scenario_latency_actor,
+           "driver_kill": scenario_driver_kill, "crash_always": scenario_crash_always}
+
+
+def run_scenario(name: str, work: Path, data: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    cluster = Cluster(work)
+    t0 = time.time()
+    report: dict = {"scenario": name}
+    try:
+        cluster.start()
+        report["cluster_up_s"] = round(time.time() - t0, 1)
+        report.update(RUNNERS[name](cluster, work, data))
+    except Exception as exc:  # noqa: BLE001 - reported, the test asserts on it
+        report["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        report["duration_s"] = round(time.time() - t0, 1)
+        report["events"] = cluster.events
+        report["stderr_tail"] = _tail(work / "search.stderr") + _tail(work / "resume.stderr")
+        teardown()
+        (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
+    return report
+
+
+def markdown(reports: list[dict]) -> str:
+    rows = ["| scenario | injected fault | outcome | suggested | trained | rejected (latency gate) | "
+            "failed with reason | lost |", "|---|---|---|---|---|---|---|---|"]
+    for r in reports:
+        inj = r.get("injected", {})
+        fault = {"node_loss": f"SIGKILL training node raylet ({inj.get('raylet_killed', 0)}x, "
+                              f"{len(inj.get('trials_in_flight', []))} trials in flight), replacement node started",
+                 "latency_actor": f"SIGKILL latency actor mid-measurement ({inj.get('latency_actor_killed', 0)}x)",
+                 "driver_kill": f"SIGKILL search driver ({inj.get('driver_killed', 0)}x), then --resume",
+                 "crash_always": f"one trial raises on every attempt ({inj.get('attempts', 0)} attempts, "
+                                 f"max_failures={inj.get('max_failures')})"}[r["scenario"]]
+        ok = r.get("rc") == 0 and not r.get("lost") and not r.get("trained_twice")
+        outcome = ("search finished, hub written" if ok else f"FAILED rc={r.get('rc')} {r.get('error', '')}")
+        if r["scenario"] == "driver_kill":
+            outcome += f"; no arch trained twice ({len(r.get('trained_twice', {}))} repeats)"
+        if r["scenario"] == "latency_actor":
+            outcome += f"; {len(r.get('latency_failed', []))} latency failures, all gated candidates measured"
+        failed = "; ".join(f"{f['id']}: {f['reason']}" for f in r.get("failed", [])) or "0"
+        rows.append(f"| {r['scenario']} | {fault} | {outcome} | {r.get('suggested')} | {r.get('trained')} | "
+                    f"{r.get('rejected')} | {failed} | {len(r.get('lost', []))} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", choices=(*SCENARIOS, "all"))
+    ap.add_argument("workdir")
+    ap.add_argument("--data", help="demo dataset folder (default: made in WORKDIR/data)")
+    ap.add_argument("--markdown", action="store_true", help="print the reliability table")
+    args = ap.parse_args()
+    if os.getpid() != 1:
+        print("cluster_harness: run me as PID 1 of a private namespace: "
+              "unshare -n -p -f --mount-proc python tests/cluster_harness.py ...", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # PID 1 ignores SIGTERM by default
+    work = Path(args.workdir).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    data = Path(args.data) if args.data else work / "data"
+    if not args.data and not (data / "train").is_dir():
+        from gpunet_ray.data import make_demo
+
+        make_demo(data)
+    names = SCENARIOS if args.scenario == "all" else (args.scenario,)
+    reports = [run_scenario(n, work / n, data) for n in names]
+    if args.markdown:
+        print(markdown(reports))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
