@@ -4,9 +4,9 @@ Wired as ``python -m gpunet_ray.bench training [...]``; ``main(argv)`` is the en
 
 * pipeline: images/s of the *training* loader (decode, random-resized crop, flip, normalise;
   the same augmentations in both) over the demo set written at each ``--sizes`` side, for DALI
-  (CPU, or GPU with ``--device cuda``) with ``--threads`` threads and torchvision with the same
-  number of worker processes (and with 0 workers). Median of ``--repeats`` passes after a
-  warm-up pass.
+  (CPU, or GPU with ``--device cuda``) with ``--threads`` and 1 threads, and torchvision with the
+  same numbers of worker processes and with 0 workers (in-process, one torch thread). Median of
+  ``--repeats`` passes of ``--max-images`` images after a warm-up pass; worker start-up excluded.
 * training: images/s of a full training step (forward, backward, SGD) on synthetic batches for
   tiny-space architectures (smallest, middle and largest choices) at ``--resolution``, with 1 and
   ``--threads`` torch threads; and the end-to-end ``images_per_s`` of one proxy epoch of the
@@ -61,6 +61,8 @@ def bench_pipeline(data_dir: str, loader: str, *, resolution: int, batch_size: i
 
     from .loaders import make_loader
 
+    if threads == 0:  # in-process torchvision: one torch thread, like a trial's main process
+        torch.set_num_threads(1)
     ld = make_loader(data_dir, "train", batch_size=batch_size, resolution=resolution, train=True, loader=loader,
                      device=device, num_threads=threads)
     cap = max_images or len(ld) * batch_size
@@ -79,6 +81,7 @@ def bench_pipeline(data_dir: str, loader: str, *, resolution: int, batch_size: i
             torch.cuda.synchronize()
         if i:  # pass 0 warms up (worker start-up, DALI buffers)
             rates.append(n / (time.perf_counter() - t0))
+    ld.close()
     return {"loader": ld.name, "threads": threads, "images_per_s": statistics.median(rates),
             "min": min(rates), "max": max(rates), "images_per_pass": n}
 
@@ -175,7 +178,8 @@ def _run(argv: Sequence[str] | None) -> int:
                 res = args.pipeline_resolution or (args.resolution if size <= 64 else 224)
                 rows = []
                 for loader in loaders:
-                    for threads in ([args.threads] if loader == "dali" else [args.threads, 0]):
+                    counts = [args.threads, 1] if loader == "dali" else [args.threads, 1, 0]
+                    for threads in dict.fromkeys(counts):
                         r = bench_pipeline(d, loader, resolution=res, batch_size=args.batch_size, threads=threads,
                                            repeats=args.repeats, device=args.device, max_images=args.max_images)
                         r.update(image_side=size, resolution=res)

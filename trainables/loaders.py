@@ -180,6 +180,11 @@ class DaliLoader:
     def set_epoch(self, epoch: int) -> None:
         """DALI reshuffles by itself every epoch (seeded at construction)."""
 
+    def close(self) -> None:
+        """Release the pipeline (its threads and buffers) now rather than at garbage collection."""
+        self._it = None
+        self._pipe = None
+
 
 # -- torchvision ----------------------------------------------------------------------------------
 class _FileDataset(torch.utils.data.Dataset):
@@ -224,7 +229,6 @@ class TorchvisionLoader:
         tf += [v2.ToDtype(torch.float32, scale=True), v2.Normalize(MEAN, STD)]
         self._ds = _FileDataset(list(files.files), list(files.labels), v2.Compose(tf))
         self._workers = max(0, int(num_threads))
-        self._dl = None
         self.num_samples = len(files) // num_shards if train else len(range(shard_id, len(files), num_shards))
         self.name = "torchvision"
 
@@ -245,19 +249,20 @@ class TorchvisionLoader:
         """Reshuffle deterministically for ``epoch`` (called by the training loop)."""
         self._epoch = int(epoch)
 
-    def _loader(self):
-        if self._dl is None:  # built once: worker processes persist across epochs
-            self._dl = torch.utils.data.DataLoader(
-                self._ds, batch_size=self.batch_size, sampler=_EpochSampler(self), drop_last=self.train,
-                num_workers=self._workers, pin_memory=self.device.type == "cuda",
-                persistent_workers=self._workers > 0, prefetch_factor=4 if self._workers else None,
-            )
-        return self._dl
-
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for x, y in self._loader():
+        # A fresh DataLoader per pass: its worker processes end with the pass, so no worker
+        # outlives an epoch or is inherited by the next loader's forked workers.
+        dl = torch.utils.data.DataLoader(
+            self._ds, batch_size=self.batch_size, sampler=_EpochSampler(self), drop_last=self.train,
+            num_workers=self._workers, pin_memory=self.device.type == "cuda",
+            prefetch_factor=4 if self._workers else None,
+        )
+        for x, y in dl:
             yield (x.to(self.device, non_blocking=True), y.to(self.device, dtype=torch.long, non_blocking=True))
         self._epoch += 1
+
+    def close(self) -> None:
+        """Nothing to release between epochs (workers end with each pass)."""
 
 
 class _EpochSampler(torch.utils.data.Sampler):

@@ -403,6 +403,10 @@ class _Run:
                 "val_images": n}
 
     def close(self) -> None:
+        for name in ("train_loader", "val_loader"):
+            ld = getattr(self, name, None)
+            if ld is not None:
+                ld.close()
         for name in ("model", "optimizer", "scaler", "ema", "teacher", "train_loader", "val_loader"):
             if hasattr(self, name):
                 delattr(self, name)

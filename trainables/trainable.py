@@ -26,8 +26,9 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
 Every epoch reports ``top1, top5, loss, images_per_s, epoch, feasible, reason`` (+ extras, see
 :mod:`gpunet_ray.trainables.loop`). A candidate-specific failure (:class:`TrainingDiverged`,
 :class:`OutOfMemory`, :class:`InvalidArchitecture`) is reported once as a result with
-``feasible=False``, ``reason=<tag>``, ``error=<message>`` and NaN metrics (so schedulers and
-``get_best_result`` ignore it), and the trial then ends normally; Tune's retry budget is left for
+``feasible=False``, ``reason=<tag>``, ``error=<message>``, NaN metrics (so schedulers and
+``get_best_result`` ignore it) and ``epoch`` = the epoch that failed (1 for an architecture that
+cannot be built), and the trial then ends normally; Tune's retry budget is left for
 infrastructure faults. Dataset and configuration errors are raised: they are not the candidate's.
 """
 
