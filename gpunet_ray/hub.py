@@ -232,7 +232,7 @@ def _parser() -> OneLineParser:
     tr.add_argument("--tier", required=True)
     tr.add_argument("--data", required=True)
     tr.add_argument("--epochs", type=int, default=None)
-    tr.add_argument("--teacher", default=None, help="teacher: GPUNet JSON + weights (state_dict) for distillation")
+    tr.add_argument("--teacher", default=None, help="distillation teacher: a folder with arch.json + weights.pt, or ARCH.json,WEIGHTS.pt")
     tr.add_argument("--out", default=None)
     mg = sub.add_parser("merge", help="merge hubs (e.g. searched on different GPUs)")
     mg.add_argument("--hub", action="append", required=True)
