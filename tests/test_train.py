@@ -234,6 +234,9 @@ def test_recipe_validation_and_presets():
     long = Recipe.long()
     assert long.epochs >= 100 and long.ema_decay and long.optimizer == "rmsproptf" and long.drop_path_rate > 0
     assert Recipe.long(epochs=3).epochs == 3
+    # lr=None: the optimiser's usual rate, linear in the batch size
+    assert Recipe().peak_lr == pytest.approx(0.1) and Recipe(batch_size=256).peak_lr == pytest.approx(0.4)
+    assert long.peak_lr == pytest.approx(0.016 * 192 / 256) and Recipe(lr=0.3).peak_lr == 0.3
     assert Recipe.from_dict(long.to_dict()) == long
     assert Recipe.from_dict({"crop_scale": [0.2, 1.0]}).crop_scale == (0.2, 1.0)
     with pytest.raises(Exception):

@@ -83,9 +83,11 @@ def test_tune_asha_checkpoint_resume_and_failures(ray_local, demo_dir, tmp_path,
 
     good = by_name["good"]
     assert marker.exists()  # it did crash once
+    # The retry continued at epoch 2 from the epoch-1 checkpoint, not from scratch. (Whether the
+    # epoch-1 row reaches progress.csv races with the crash, so only the last rows are checked.)
     hist = good.metrics_dataframe
-    assert list(hist["epoch"]) == [1, 2]
-    assert list(hist["resumed_from"]) == [0, 1]  # the retry continued at epoch 2, not from scratch
+    assert list(hist["epoch"])[-1] == 2 and list(hist["epoch"]).count(2) == 1
+    assert good.metrics["epoch"] == 2 and good.metrics["resumed_from"] == 1
     for key in ("top1", "top5", "loss", "images_per_s", "epoch", "feasible", "reason"):
         assert key in good.metrics
     assert good.metrics["feasible"] is True and good.metrics["reason"] == ""

@@ -330,7 +330,7 @@ class _Run:
         self.train_loader.set_epoch(epoch)
         check_every = 1 if dev.type == "cpu" else 25
         loss_sum = torch.zeros((), device=dev)
-        n_img, n_steps, lr = 0, 0, r.lr
+        n_img, n_steps, lr = 0, 0, r.peak_lr
         t0 = time.perf_counter()
         for i, (x, y) in enumerate(self.train_loader):
             step = epoch * self.steps_per_epoch + i

@@ -70,9 +70,9 @@ def make_optimizer(model: nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     """SGD (Nesterov momentum) or RMSprop-TF, per ``recipe.optimizer``."""
     groups = _param_groups(model, recipe.weight_decay)
     if recipe.optimizer == "rmsproptf":
-        return RMSpropTF(groups, lr=recipe.lr, alpha=recipe.rmsprop_alpha, eps=recipe.opt_eps,
+        return RMSpropTF(groups, lr=recipe.peak_lr, alpha=recipe.rmsprop_alpha, eps=recipe.opt_eps,
                          momentum=recipe.momentum)
-    return torch.optim.SGD(groups, lr=recipe.lr, momentum=recipe.momentum,
+    return torch.optim.SGD(groups, lr=recipe.peak_lr, momentum=recipe.momentum,
                            nesterov=recipe.nesterov and recipe.momentum > 0)
 
 
@@ -81,9 +81,9 @@ def lr_at(step: int, steps_per_epoch: int, recipe: Recipe) -> float:
     total = max(1, recipe.epochs * steps_per_epoch)
     warm = min(total - 1, int(round(recipe.warmup_epochs * steps_per_epoch)))
     if step < warm:
-        return recipe.warmup_lr + (recipe.lr - recipe.warmup_lr) * step / warm
+        return recipe.warmup_lr + (recipe.peak_lr - recipe.warmup_lr) * step / warm
     t = (step - warm) / max(1, total - warm)
-    return recipe.min_lr + 0.5 * (recipe.lr - recipe.min_lr) * (1.0 + math.cos(math.pi * min(1.0, t)))
+    return recipe.min_lr + 0.5 * (recipe.peak_lr - recipe.min_lr) * (1.0 + math.cos(math.pi * min(1.0, t)))
 
 
 class ModelEma(nn.Module):

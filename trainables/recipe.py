@@ -21,7 +21,9 @@ class Recipe:
     SGD with warm-up and cosine decay. :meth:`long` is the final-training preset (in the spirit of
     NVIDIA's GPUNet recipe: RMSprop-TF, EMA weights, drop-path, label smoothing, many epochs).
 
-    Units: ``lr`` is the peak learning rate for this ``batch_size`` (no implicit scaling);
+    Units: ``lr`` is the peak learning rate for this ``batch_size``; ``None`` (the default) picks
+    the optimiser's usual rate scaled linearly with the batch: SGD 0.1 per 64 images, RMSprop-TF
+    0.016 per 256 images (timm's EfficientNet recipe); see :attr:`peak_lr`.
     ``warmup_epochs`` may be fractional; ``resolution`` in pixels (``None``: the spec's own);
     ``crop_scale`` is the random-resized-crop area range (fractions of the image).
     ``limit_train_batches``/``limit_val_batches`` cap batches per epoch (``None``: all).
@@ -32,7 +34,7 @@ class Recipe:
     batch_size: int = 64
     resolution: int | None = None
     optimizer: str = "sgd"
-    lr: float = 0.1
+    lr: float | None = None
     momentum: float = 0.9
     nesterov: bool = True
     opt_eps: float = 1e-3
@@ -91,7 +93,7 @@ class Recipe:
         pos_int("limit_val_batches", allow_none=True)
         if self.optimizer not in OPTIMIZERS:
             bad(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        num("lr", 0.0, math.inf, lo_open=True)
+        num("lr", 0.0, math.inf, lo_open=True, allow_none=True)
         num("momentum", 0.0, 1.0)
         num("opt_eps", 0.0, 1.0, lo_open=True)
         num("rmsprop_alpha", 0.0, 1.0, lo_open=True)
@@ -117,6 +119,15 @@ class Recipe:
             if not isinstance(getattr(self, name), bool):
                 bad(f"{name} must be true or false, got {getattr(self, name)!r}")
 
+    @property
+    def peak_lr(self) -> float:
+        """The learning rate after warm-up: ``lr``, or the optimiser's default for ``batch_size``."""
+        if self.lr is not None:
+            return float(self.lr)
+        if self.optimizer == "rmsproptf":
+            return 0.016 * self.batch_size / 256
+        return 0.1 * self.batch_size / 64
+
     # -- presets --------------------------------------------------------------------------------
     @classmethod
     def proxy(cls, **overrides: Any) -> "Recipe":
@@ -125,12 +136,13 @@ class Recipe:
 
     @classmethod
     def long(cls, **overrides: Any) -> "Recipe":
-        """The final-training schedule: 450 epochs, RMSprop-TF, EMA 0.9999, drop-path 0.2.
+        """The final-training schedule: 450 epochs, RMSprop-TF (lr 0.016 per 256 images), EMA 0.9999,
+        drop-path 0.2, weight decay 1e-5, label smoothing 0.1, 5 warm-up epochs, cosine decay.
 
         Meant for a GPU (batch 192, AMP); pass ``overrides`` (e.g. ``epochs=...``) to adapt.
         """
         base = dict(
-            epochs=450, batch_size=192, optimizer="rmsproptf", lr=0.048, momentum=0.9, opt_eps=1e-3,
+            epochs=450, batch_size=192, optimizer="rmsproptf", lr=None, momentum=0.9, opt_eps=1e-3,
             weight_decay=1e-5, warmup_epochs=5.0, warmup_lr=1e-6, min_lr=1e-6, label_smoothing=0.1,
             ema_decay=0.9999, drop_path_rate=0.2, crop_scale=(0.08, 1.0),
         )
