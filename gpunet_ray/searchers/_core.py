@@ -108,6 +108,8 @@ class LAMCTS:
         max_depth: int = 6,
         gp_kernel: str = "rbf",
         local_fraction: float = 0.8,
+        target_transform: str = "none",
+        refine: bool = False,
     ):
         self.domain = as_domain(domain)
         P = len(self.domain)
@@ -137,6 +139,8 @@ class LAMCTS:
             "max_depth": int(max_depth),
             "gp_kernel": gp_kernel,
             "local_fraction": float(local_fraction),
+            "target_transform": target_transform,
+            "refine": bool(refine),
         }
         self.constraint = constraint
         self._sign = np.array([1.0 if m else -1.0 for m in maximize])
@@ -159,6 +163,7 @@ class LAMCTS:
         self._hyper_n = 0
         self._turbo = {"length": 0.8, "succ": 0, "fail": 0, "best": None, "batch": 1}
         self._Ucache: np.ndarray | None = None
+        self._Ycache: np.ndarray | None = None
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -187,7 +192,8 @@ class LAMCTS:
         if len(out) < n:
             feas = np.array(self._feas, dtype=bool)
             if len(self._flat) >= 2 and feas.any():
-                self._model_picks(n - len(out), out, batch_keys)
+                with _single_thread():  # small dense algebra: extra BLAS threads only contend
+                    self._model_picks(n - len(out), out, batch_keys)
             self._random_fill(n - len(out), out, batch_keys)
         return [self.domain.to_config(f) for f in out]
 
@@ -310,6 +316,7 @@ class LAMCTS:
             self._extra.append(ob.get("extra"))
             self._keys.add(d.key(flat))
         self._Ucache = None
+        self._Ycache = None
         self._pending = {}
         for j in state["pending"]:
             flat = d.config_from_json(j)
@@ -328,10 +335,12 @@ class LAMCTS:
         return {"config": self.domain.to_config(self._flat[i]), "value": val, "extra": self._extra[i]}
 
     def _internal(self) -> np.ndarray:
-        """(n, m) objective values, all maximised."""
+        """(n, m) objective values, all maximised (cached until the next tell)."""
         if not self._Y:
             return np.zeros((0, self.options["objectives"]))
-        return np.vstack(self._Y) * self._sign
+        if self._Ycache is None or len(self._Ycache) != len(self._Y):
+            self._Ycache = np.vstack(self._Y) * self._sign
+        return self._Ycache
 
     def _allU(self) -> np.ndarray:
         if self._Ucache is None or len(self._Ucache) != len(self._U):
@@ -438,6 +447,8 @@ class LAMCTS:
         dist = np.linalg.norm(X_all - X_all[c], axis=1)
         gp_idx = np.argsort(dist, kind="stable")[: o["gp_max_points"]]
         Xg, tg = X_all[gp_idx], t[gp_idx]
+        if o.get("target_transform", "none") == "copula":
+            tg = _copula(tg)
         if self._hyper is None or len(self._flat) - self._hyper_n >= max(1, len(self._flat) // 20) \
                 or len(self._hyper["lengthscale"]) != X_all.shape[1]:
             self._hyper = _gp.fit_hyper(Xg, tg, kernel=o["gp_kernel"], seed=self._seed_base + len(self._flat))
@@ -449,6 +460,7 @@ class LAMCTS:
             near = np.argsort(np.linalg.norm(Xp - X_all[c], axis=1), kind="stable")[: max(1, o["gp_max_points"] // 2)]
             Xg = np.vstack([Xg, Xp[near]])
             tg = np.concatenate([tg, np.full(len(near), tg.min())])
+        best_f = float(tg[: len(gp_idx)].max())
         # candidates
         C = self._candidates(U_all, order, c, path, P)
         if self.options["sampler"] == "random":
@@ -456,8 +468,14 @@ class LAMCTS:
         else:
             gp = _gp.GP(Xg, tg, self._hyper)
             mean, std = gp.predict(d.unit_to_features(C))
-            best_f = float(t[gp_idx].max())
             score = _gp.log_ei(mean, std, best_f)
+            # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
+            top = C[np.argsort(-score, kind="stable")[:10]]
+            R = self._perturb(top, 40, sigma_range=(0.003, 0.05)) if o.get("refine", False) else []
+            if len(R):
+                mR, sR = gp.predict(d.unit_to_features(R))
+                C = np.vstack([C, R])
+                score = np.concatenate([score, _gp.log_ei(mR, sR, best_f)])
         for j in np.argsort(-score, kind="stable"):
             flat = d.from_unit(C[j])[0]
             key = d.key(flat)
@@ -496,7 +514,8 @@ class LAMCTS:
         loc = base.copy()
         num = mask & numeric[None, :]
         loc[num] = np.clip(base[num] + step[num], 0.0, 1.0)
-        cat = mask & ~numeric[None, :]
+        # categorical dims: resampled with probability 0.2 each (keeping the centre's value otherwise)
+        cat = (rng.random((n_loc, P)) < 0.2) & ~numeric[None, :]
         loc[cat] = rng.random(int(cat.sum()))
         glob = d.uniform(rng, N - n_loc)
         C = d.snap(np.vstack([loc, glob]))
@@ -506,6 +525,20 @@ class LAMCTS:
         elif n_loc:
             C = C[:n_loc] if inside[:n_loc].sum() < 10 else C[:n_loc][inside[:n_loc]]
         return C
+
+    def _perturb(self, centres: np.ndarray, per: int, sigma_range=(0.003, 0.05)) -> np.ndarray:
+        """``per`` small Gaussian moves (numeric dims) around each centre, snapped; no region test."""
+        d = self.domain
+        rng = self.rng
+        P = len(d)
+        base = np.repeat(centres, per, axis=0)
+        sig = np.exp(rng.uniform(math.log(sigma_range[0]), math.log(sigma_range[1]), (len(base), 1)))
+        mask = rng.random(base.shape) < min(1.0, 20.0 / P)
+        mask[np.arange(len(base)), rng.integers(0, P, len(base))] = True
+        mask &= d.numeric_mask[None, :]
+        out = base.copy()
+        out[mask] = np.clip(base[mask] + (rng.normal(size=base.shape) * sig)[mask], 0.0, 1.0)
+        return d.snap(out)
 
     def _update_turbo(self, y: np.ndarray, ok: bool) -> None:
         tb = self._turbo
@@ -528,6 +561,31 @@ class LAMCTS:
             tb["length"], tb["fail"] = tb["length"] / 2, 0
             if tb["length"] < 0.5**7:
                 tb["length"] = 0.8
+
+
+_CTL: list = []
+
+
+def _single_thread():
+    """Limit BLAS/OpenMP pools to one thread (the controller is built once: scanning is slow)."""
+    try:
+        if not _CTL:
+            from threadpoolctl import ThreadpoolController
+
+            _CTL.append(ThreadpoolController())
+        return _CTL[0].limit(limits=1)
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def _copula(t: np.ndarray) -> np.ndarray:
+    """Rank-based Gaussian copula of GP targets (robust to heavy tails such as Rosenbrock's)."""
+    from scipy.stats import norm, rankdata
+
+    r = rankdata(t, method="average")
+    return norm.ppf((r - 0.5) / len(t))
 
 
 def _clear_virtual(node) -> None:

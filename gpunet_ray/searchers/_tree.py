@@ -37,7 +37,7 @@ class Node:
 
 
 def build_tree(X: np.ndarray, score: np.ndarray, *, leaf_size: int, max_depth: int, kernel: str,
-               seed: int, svm_max: int = 800, svm_c: float = 1.0) -> Node:
+               seed: int, svm_max: int = 400, svm_c: float = 1.0) -> Node:
     """Partition tree over X (n x D features) and scores (n; larger is better)."""
     from sklearn.cluster import KMeans
     from sklearn.svm import SVC
@@ -69,6 +69,7 @@ def build_tree(X: np.ndarray, score: np.ndarray, *, leaf_size: int, max_depth: i
         svm = SVC(kernel=kernel, gamma="scale", C=svm_c)
         svm.fit(X[idx][fit_idx], y[fit_idx])
         pred = svm.predict(X[idx])
+        _calibrate(svm, X[idx], pred)
         if pred.min() == pred.max():
             return node
         node.svm = svm
@@ -107,11 +108,41 @@ def in_region(path: list[tuple[Node, int]], X: np.ndarray) -> np.ndarray:
     for node, side in path:
         if side < 0 or node.svm is None or not mask.any():
             continue
-        pred = node.svm.predict(X[mask])
+        pred = svm_predict(node.svm, X[mask])
         want = 1 if side == 0 else 0
         sub = np.where(mask)[0]
         mask[sub[pred != want]] = False
     return mask
+
+
+def _decision(svm, X: np.ndarray) -> np.ndarray | None:
+    """RBF decision values in numpy (BLAS), ~10x faster than libsvm's per-row predict."""
+    if getattr(svm, "kernel", None) != "rbf":
+        return None
+    sv = svm.support_vectors_
+    g = float(svm._gamma)
+    d2 = (X * X).sum(1)[:, None] + (sv * sv).sum(1)[None, :] - 2.0 * X @ sv.T
+    return np.exp(-g * np.maximum(d2, 0.0)) @ svm.dual_coef_[0] + svm.intercept_[0]
+
+
+def _calibrate(svm, X: np.ndarray, pred: np.ndarray) -> None:
+    """Find the sign mapping decision values to labels (checked against libsvm's predictions)."""
+    dec = _decision(svm, X)
+    svm._gr_sign = None
+    if dec is None:
+        return
+    for sign in (1.0, -1.0):
+        lab = np.where(sign * dec > 0, svm.classes_[1], svm.classes_[0])
+        if (lab == pred).mean() >= 0.99:
+            svm._gr_sign = sign
+            return
+
+
+def svm_predict(svm, X: np.ndarray) -> np.ndarray:
+    sign = getattr(svm, "_gr_sign", None)
+    if sign is None:
+        return svm.predict(X)
+    return np.where(sign * _decision(svm, X) > 0, svm.classes_[1], svm.classes_[0])
 
 
 def iter_leaves(node: Node):

@@ -1,0 +1,428 @@
+"""``python -m gpunet_ray.bench searchers``: LA-MCTS + BO against peers on a problem set.
+
+Every searcher runs through the same ask/tell loop (synchronous batches of ``--batch``) with the
+same evaluation budget and seeds; one configuration also runs through Ray Tune (``--tune``) to
+prove the adapter. Reports median simple regret and IQR per problem, mean rank, and time per
+suggestion; ``--overhead`` times ``suggest()`` at 100/1,000/5,000 observations; ``--simulate``
+runs a discrete-event simulation of a large cluster (no real training) and reports the fraction
+of worker time spent waiting on the searcher.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gpunet_ray._cli import OneLineParser, UsageError
+
+DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
+
+DEFAULT_SEARCHERS = ("lamcts", "random", "optuna-tpe", "optuna-gp", "hebo", "pypop7-lamcts")
+
+
+def _parser() -> OneLineParser:
+    p = OneLineParser(prog="python -m gpunet_ray.bench searchers", description=DESCRIPTION)
+    p.add_argument("--problems", default="all", help="comma list (default: all) from problems.list_problems()")
+    p.add_argument("--searchers", default=",".join(DEFAULT_SEARCHERS), help="comma list")
+    p.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
+    p.add_argument("--seeds", type=int, default=5, help="seeds per (problem, searcher) (default 5)")
+    p.add_argument("--batch", type=int, default=8, help="suggestions per ask (default 8)")
+    p.add_argument("--jobs", type=int, default=2, help="parallel worker processes (default 2)")
+    p.add_argument("--out", default="bench_out/searchers", help="folder for results.json and table.md")
+    p.add_argument("--overhead", action="store_true", help="also time suggest() at 100/1,000/5,000 observations")
+    p.add_argument("--overhead-sizes", default="100,1000,5000")
+    p.add_argument("--simulate", type=int, default=0, metavar="WORKERS",
+                   help="also simulate a cluster of WORKERS workers (e.g. 1000)")
+    p.add_argument("--sim-trials", type=int, default=3000, help="trials to complete in the simulation")
+    p.add_argument("--sim-duration", type=float, default=600.0,
+                   help="median trial duration in the simulation, seconds (log-normal, sigma 0.5)")
+    p.add_argument("--tune", action="store_true", help="also run lamcts on one problem through Ray Tune")
+    p.add_argument("--skip-runs", action="store_true", help="only the extra parts (overhead/simulate/tune)")
+    return p
+
+
+# -- one run -------------------------------------------------------------------------------------
+def _run_pypop7(problem, seed: int, evals: int, batch: int) -> dict:
+    from pypop7.optimizers.bo.lamcts import LAMCTS as P7
+
+    d = problem.domain
+    lo = np.array([p.low for p in d.params], dtype=float)
+    hi = np.array([p.high for p in d.params], dtype=float)
+    vals: list[float] = []
+
+    def f(x):
+        v = problem.fn({p.name: float(x[i]) for i, p in enumerate(d.params)})
+        vals.append(v)
+        return v
+
+    prob = {"fitness_function": f, "ndim_problem": len(d), "lower_boundary": lo, "upper_boundary": hi}
+    opts = {"max_function_evaluations": evals, "seed_rng": seed, "init_individuals": min(evals, 10),
+            "n_individuals": batch, "leaf_size": 10, "verbose": False, "saving_fitness": 0}
+    t0 = time.perf_counter()
+    P7(prob, opts).optimize()
+    total = time.perf_counter() - t0
+    return {"values": vals[:evals], "feasible": [True] * min(evals, len(vals)), "suggest_s": total / max(1, len(vals)),
+            "note": "pypop7 drives the objective itself (time includes the objective)"}
+
+
+def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:
+    """One seeded run; returns every value told (None = infeasible) and mean seconds per suggestion."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+    from gpunet_ray.searchers import get_optimizer
+
+    from .problems import get_problem
+
+    problem = get_problem(problem_name)
+    if searcher == "pypop7-lamcts":
+        if any(p.kind != "float" for p in problem.domain.params):
+            return {"skipped": "pypop7 LA-MCTS handles continuous boxes only"}
+        out = _run_pypop7(problem, seed, evals, batch)
+    else:
+        kw = {}
+        name = searcher
+        if searcher == "lamcts+constraint":
+            if problem.constraint is None:
+                return {"skipped": "no known constraint"}
+            name, kw = "lamcts", {"constraint": problem.constraint}
+        opt = get_optimizer(name, problem.domain, seed=seed, maximize=False, **kw)
+        vals, feas, t_ask = [], [], 0.0
+        while len(vals) < evals:
+            t0 = time.perf_counter()
+            cs = opt.ask(min(batch, evals - len(vals)))
+            t_ask += time.perf_counter() - t0
+            if not cs:
+                break
+            for c in cs:
+                v = problem.fn(problem.domain.flat(c))
+                ok = v is not None and math.isfinite(v)
+                t0 = time.perf_counter()
+                opt.tell(c, v if ok else None, feasible=ok)
+                t_ask += time.perf_counter() - t0
+                vals.append(v if ok else None)
+                feas.append(ok)
+        out = {"values": vals, "feasible": feas, "suggest_s": t_ask / max(1, len(vals))}
+    out.update(problem=problem_name, searcher=searcher, seed=seed, f_opt=problem.f_opt)
+    return out
+
+
+def _task(args):
+    p, s, seed = args[:3]
+    try:
+        r = run_one(*args)
+    except Exception as exc:  # a peer failing must not kill the benchmark
+        r = {"error": f"{type(exc).__name__}: {exc}"}
+    r.update(problem=p, searcher=s, seed=seed)
+    return r
+
+
+# -- report --------------------------------------------------------------------------------------
+def _best_so_far(values: list) -> float:
+    feas = [v for v in values if v is not None]
+    return min(feas) if feas else math.inf
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Median regret + IQR per (problem, searcher), mean rank, seconds per suggestion."""
+    problems = sorted({r["problem"] for r in runs}, key=lambda p: [x["problem"] for x in runs].index(p))
+    searchers = sorted({r["searcher"] for r in runs}, key=lambda s: [x["searcher"] for x in runs].index(s))
+    ok = [r for r in runs if "values" in r]
+    ref = {}
+    for p in problems:
+        f_opt = next((r["f_opt"] for r in ok if r["problem"] == p), None)
+        if f_opt is None:  # unknown optimum: best feasible value any run found
+            f_opt = min((_best_so_far(r["values"]) for r in ok if r["problem"] == p), default=math.inf)
+        ref[p] = f_opt
+    cells: dict = {}
+    for p in problems:
+        for s in searchers:
+            rs = [r for r in ok if r["problem"] == p and r["searcher"] == s]
+            if not rs:
+                why = next((r.get("skipped") or r.get("error") for r in runs
+                            if r["problem"] == p and r["searcher"] == s), "no run")
+                cells[(p, s)] = {"n": 0, "why": why}
+                continue
+            reg = np.array([_best_so_far(r["values"]) - ref[p] for r in rs])
+            q1, med, q3 = np.percentile(reg, [25, 50, 75])
+            cells[(p, s)] = {"n": len(rs), "median": float(med), "q1": float(q1), "q3": float(q3),
+                             "suggest_ms": float(np.median([r["suggest_s"] for r in rs]) * 1e3),
+                             "infeasible": float(np.mean([1 - np.mean(r["feasible"]) for r in rs]))}
+    ranks: dict = {s: [] for s in searchers}
+    for p in problems:
+        present = [s for s in searchers if cells[(p, s)]["n"] and "+" not in s]  # variants are not ranked
+        meds = np.array([cells[(p, s)]["median"] for s in present])
+        order = _average_ranks(meds)
+        for s, rk in zip(present, order):
+            ranks[s].append(rk)
+    return {"problems": problems, "searchers": searchers, "ref": ref, "cells": cells,
+            "mean_rank": {s: (float(np.mean(v)) if v else None) for s, v in ranks.items()},
+            "n_ranked": {s: len(v) for s, v in ranks.items()}}
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(x, method="average") if len(x) else x
+
+
+def table_md(summary: dict) -> str:
+    S = summary["searchers"]
+    lines = ["| problem | " + " | ".join(S) + " |", "|---|" + "---|" * len(S)]
+    for p in summary["problems"]:
+        row = [p]
+        meds = [summary["cells"][(p, s)].get("median") for s in S]
+        best = min((m for m in meds if m is not None), default=None)
+        for s in S:
+            c = summary["cells"][(p, s)]
+            if not c["n"]:
+                row.append("n/a")
+                continue
+            txt = f"{_fmt(c['median'])} [{_fmt(c['q1'])}, {_fmt(c['q3'])}]"
+            row.append(f"**{txt}**" if c["median"] == best else txt)
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("| **mean rank** | " + " | ".join(
+        (f"{summary['mean_rank'][s]:.2f} ({summary['n_ranked'][s]})" if summary["mean_rank"][s] is not None else "n/a")
+        for s in S) + " |")
+    lines.append("| ms / suggestion (median) | " + " | ".join(
+        _fmt(float(np.median([summary["cells"][(p, s)]["suggest_ms"] for p in summary["problems"]
+                               if summary["cells"][(p, s)]["n"]] or [math.nan]))) for s in S) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(v: float) -> str:
+    if v is None or not math.isfinite(v):
+        return "inf" if v == math.inf else "n/a"
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 0.01:
+        return f"{v:.3g}"
+    return f"{v:.2e}"
+
+
+# -- overhead and simulation ----------------------------------------------------------------------
+def overhead(sizes: Sequence[int], seed: int = 0, steps: int = 30) -> list[dict]:
+    """Time ask(1)+tell on a 10-d problem after N random observations (median, p90, mean ms)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from gpunet_ray.searchers import LAMCTS
+
+    from .problems import get_problem
+
+    prob = get_problem("ackley10")
+    out = []
+    for n in sizes:
+        rng = np.random.default_rng(seed)
+        opt = LAMCTS(prob.domain, seed=seed, maximize=False)
+        opt._init_queue = []
+        for flat in prob.domain.from_unit(prob.domain.uniform(rng, n)):
+            opt.tell(flat, prob.fn(flat))
+        c = opt.ask(1)[0]  # first call builds the tree and fits the GP (reported separately)
+        t_first = None
+        ts = []
+        for i in range(steps + 1):
+            t0 = time.perf_counter()
+            c = opt.ask(1)[0]
+            dt = time.perf_counter() - t0
+            opt.tell(c, prob.fn(c))
+            if i == 0:
+                t_first = dt
+            else:
+                ts.append(dt)
+        ts = np.array(ts) * 1e3
+        out.append({"observations": n, "median_ms": float(np.median(ts)), "p90_ms": float(np.percentile(ts, 90)),
+                    "mean_ms": float(ts.mean()), "max_ms": float(ts.max()), "steps": steps})
+        print(f"overhead n={n}: median {np.median(ts):.1f} ms, p90 {np.percentile(ts, 90):.1f} ms, "
+              f"mean {ts.mean():.1f} ms, max {ts.max():.0f} ms", flush=True)
+    return out
+
+
+def simulate(workers: int, trials: int, median_s: float, seed: int = 0) -> dict:
+    """Discrete-event simulation: ``workers`` workers, log-normal trial durations (median ``median_s``,
+    sigma 0.5); one searcher process serves waiting workers in batches (``ask(k)`` for all k
+    waiting), its service time being the *measured* wall time of the real ask/tell calls.
+    Returns the fraction of worker time spent waiting for a suggestion.
+    """
+    import heapq
+
+    import torch
+
+    torch.set_num_threads(1)
+    from gpunet_ray.searchers import LAMCTS
+
+    from .problems import get_problem
+
+    prob = get_problem("ackley10")
+    rng = np.random.default_rng(seed)
+    opt = LAMCTS(prob.domain, seed=seed, maximize=False)
+    now = 0.0
+    waiting = list(range(workers))  # workers waiting for a suggestion, since time 0
+    wait_since = {w: 0.0 for w in waiting}
+    events: list = []  # (finish_time, worker, config)
+    busy = idle = 0.0
+    done = 0
+    searcher_free = 0.0
+    search_time = 0.0
+    while done < trials:
+        if waiting:
+            start = max(now, searcher_free)
+            k = len(waiting)
+            t0 = time.perf_counter()
+            cs = opt.ask(k)
+            dt = time.perf_counter() - t0
+            search_time += dt
+            ready = start + dt
+            searcher_free = ready
+            for w, c in zip(list(waiting), cs):
+                idle += ready - wait_since[w]
+                dur = float(median_s * np.exp(0.5 * rng.standard_normal()))
+                busy += dur
+                heapq.heappush(events, (ready + dur, w, c))
+            waiting = []
+        t_fin, w, c = heapq.heappop(events)
+        now = t_fin
+        t0 = time.perf_counter()
+        opt.tell(c, prob.fn(c))
+        dt = time.perf_counter() - t0
+        search_time += dt
+        searcher_free = max(searcher_free, now) + dt
+        done += 1
+        waiting.append(w)
+        wait_since[w] = now
+        # gather every other worker finishing before the searcher is free again (they batch)
+        while events and events[0][0] <= searcher_free:
+            t_fin, w2, c2 = heapq.heappop(events)
+            t0 = time.perf_counter()
+            opt.tell(c2, prob.fn(c2))
+            dt = time.perf_counter() - t0
+            search_time += dt
+            searcher_free += dt
+            done += 1
+            waiting.append(w2)
+            wait_since[w2] = t_fin
+        now = max(now, searcher_free)
+    frac = idle / (idle + busy)
+    res = {"workers": workers, "trials": done, "median_trial_s": median_s, "idle_fraction": frac,
+           "searcher_cpu_s": search_time, "observations": opt.n_observations}
+    print(f"simulate: {workers} workers, {done} trials, median trial {median_s:.0f} s: idle fraction "
+          f"{100 * frac:.2f} %, searcher time {search_time:.1f} s", flush=True)
+    return res
+
+
+def tune_check(evals: int, seed: int = 0) -> dict:
+    """Run lamcts on hartmann6 through Ray Tune (LAMCTSSearch + ConcurrencyLimiter)."""
+    import ray
+    from ray import tune
+    from ray.tune.search import ConcurrencyLimiter
+
+    from gpunet_ray.searchers import LAMCTSSearch
+
+    from .problems import get_problem
+
+    prob = get_problem("hartmann6")
+    space = {p.name: tune.uniform(p.low, p.high) for p in prob.domain.params}
+
+    def trainable(config):
+        tune.report({"f": prob.fn(config)})
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        t0 = time.time()
+        search = ConcurrencyLimiter(LAMCTSSearch(metric="f", mode="min", seed=seed), max_concurrent=2)
+        grid = tune.Tuner(trainable, param_space=space, tune_config=tune.TuneConfig(
+            search_alg=search, num_samples=evals), run_config=tune.RunConfig(verbose=0)).fit()
+        vals = [r.metrics["f"] for r in grid]
+        res = {"problem": "hartmann6", "evals": len(vals), "best": min(vals), "regret": min(vals) - prob.f_opt,
+               "wall_s": time.time() - t0}
+    finally:
+        ray.shutdown()
+    print(f"tune: hartmann6 via Ray Tune, {res['evals']} trials: regret {res['regret']:.3g} "
+          f"({res['wall_s']:.0f} s)", flush=True)
+    return res
+
+
+# -- main -------------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from gpunet_ray.searchers import list_optimizers
+
+    from .problems import list_problems
+
+    problems = list_problems() if args.problems == "all" else [p for p in args.problems.split(",") if p]
+    searchers = [s for s in args.searchers.split(",") if s]
+    bad = [p for p in problems if p not in list_problems()]
+    if bad:
+        raise UsageError(f"unknown problem(s) {bad}; use {', '.join(list_problems())}")
+    known = set(list_optimizers()) | {"pypop7-lamcts", "lamcts+constraint"}
+    bad = [s for s in searchers if s not in known]
+    if bad:
+        raise UsageError(f"unknown searcher(s) {bad}; use {', '.join(sorted(known))}")
+    if min(args.evals, args.seeds, args.batch, args.jobs) < 1:
+        raise UsageError("--evals, --seeds, --batch and --jobs must be >= 1")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"command": "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv),
+            "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
+            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "evals": args.evals, "seeds": args.seeds, "batch": args.batch}
+    report: dict = {"meta": meta}
+    if not args.skip_runs:
+        tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in range(args.seeds)
+                 for s in searchers]
+        t0 = time.time()
+        runs = []
+        if args.jobs == 1:
+            for i, t in enumerate(tasks):
+                runs.append(_task(t))
+                print(f"[{i + 1}/{len(tasks)}] {t[0]} {t[1]} seed {t[2]}", flush=True)
+        else:
+            import multiprocessing as mp
+
+            with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=20) as pool:
+                for i, r in enumerate(pool.imap_unordered(_task, tasks)):
+                    runs.append(r)
+                    msg = r.get("error") or r.get("skipped") or f"best {_best_so_far(r['values']):.4g}"
+                    print(f"[{i + 1}/{len(tasks)}] {r['problem']} {r['searcher']} seed {r['seed']}: {msg}",
+                          flush=True)
+        order = {t[:3]: i for i, t in enumerate(tasks)}
+        runs.sort(key=lambda r: order[(r["problem"], r["searcher"], r["seed"])])
+        summ = summarize(runs)
+        md = table_md(summ)
+        print(md)
+        report["runs"] = runs
+        report["wall_s"] = time.time() - t0
+        report["summary"] = {**{k: v for k, v in summ.items() if k != "cells"},
+                             "cells": {f"{p}|{s}": c for (p, s), c in summ["cells"].items()}}
+        (out / f"table_{args.evals}.md").write_text(md + "\n")
+    if args.overhead:
+        report["overhead"] = overhead([int(x) for x in args.overhead_sizes.split(",")])
+    if args.simulate:
+        report["simulation"] = simulate(args.simulate, args.sim_trials, args.sim_duration)
+    if args.tune:
+        report["tune"] = tune_check(min(args.evals, 24))
+    name = "results_extra.json" if args.skip_runs else f"results_{args.evals}.json"
+    tmp = out / f".{name}.tmp"
+    tmp.write_text(json.dumps(report, indent=1, default=str))
+    tmp.replace(out / name)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from gpunet_ray._cli import run_cli
+
+    sys.exit(run_cli(main, prog="python -m gpunet_ray.bench searchers"))

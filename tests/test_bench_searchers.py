@@ -1,0 +1,69 @@
+"""The searcher benchmark harness: dispatcher, one tiny run per part, one-line CLI errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gpunet_ray.bench.__main__ import SUBCOMMANDS, main
+from gpunet_ray.bench.problems import get_problem, list_problems
+from gpunet_ray.bench.searchers import run_one, simulate, summarize, table_md
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def test_problems_have_their_optimum():
+    for name in ("hartmann6", "ackley10", "levy10", "rosenbrock10"):
+        p = get_problem(name)
+        assert p.f_opt is not None and len(p.domain) in (6, 10)
+    mixed = get_problem("mixed8")
+    assert mixed.fn({"x0": 1.0, "x1": 1.0, "x2": 1.0, "x3": 1.0, "n0": 11, "n1": 3, "c0": "a", "c1": "y"}) == 0.0
+    tiny = get_problem("tiny-gpunet")
+    rng = np.random.default_rng(0)
+    cfgs = tiny.domain.from_unit(tiny.domain.uniform(rng, 200))
+    vals = [tiny.fn(c) for c in cfgs]
+    frac = np.mean([v is not None for v in vals])
+    assert 0.1 < frac < 0.6  # the latency budget binds
+    assert all((v is None) == (not tiny.constraint(c)) for c, v in zip(cfgs, vals))
+    assert set(list_problems()) >= {"mixed8", "tiny-gpunet"}
+
+
+def test_run_and_summary_table():
+    runs = [run_one("hartmann6", s, seed, 12, 4) for s in ("lamcts", "random") for seed in (0, 1)]
+    runs.append(run_one("tiny-gpunet", "lamcts+constraint", 0, 10, 5))
+    assert all(len(r["values"]) in (10, 12) for r in runs)
+    assert all(r["values"][i] is not None for i in range(10) for r in runs[-1:])  # known constraint honoured
+    summ = summarize(runs)
+    assert summ["cells"][("hartmann6", "lamcts")]["n"] == 2
+    md = table_md(summ)
+    assert md.count("\n") >= 4 and "mean rank" in md and "lamcts" in md
+
+
+def test_simulation_reports_idle_fraction():
+    res = simulate(workers=50, trials=120, median_s=60.0)
+    assert res["trials"] >= 120 and 0.0 <= res["idle_fraction"] < 0.5
+
+
+def test_cli_dispatch_and_errors(tmp_path, capsys):
+    assert "searchers" in SUBCOMMANDS
+    assert main(["--help"]) == 0
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.bench", "nope"], capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "unknown benchmark" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.bench", "searchers", "--problems", "zzz"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "zzz" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.bench", "searchers", "--evals", "x"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.bench", "searchers", "--problems", "mixed8",
+                        "--searchers", "random", "--evals", "6", "--seeds", "1", "--jobs", "1", "--out", str(out)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((out / "results_6.json").read_text())
+    assert rep["runs"][0]["problem"] == "mixed8" and len(rep["runs"][0]["values"]) == 6
+    assert (out / "table_6.md").read_text().startswith("| problem |")
