@@ -68,7 +68,7 @@ class SearchConfig:
     space: str = "tiny"
     data: str | None = None
     out: str = "results/search"
-    trials: int = 8
+    trials: int = 8  # searched candidates to train; baselines come on top
     time_budget_s: float | None = None
     concurrency: int = 2
     max_candidates: int | None = None  # cap on suggested candidates (rejected included); None: 25 x trials

@@ -39,7 +39,7 @@ def _parser() -> OneLineParser:
     p.add_argument("--data", help="ImageNet-layout dataset folder (train/<class>/*, val/<class>/*)")
     p.add_argument("--latency-backend", help="onnxruntime-cpu, torch-cpu, torch-cuda or tensorrt")
     p.add_argument("--searcher", help="lamcts (default), random, optuna-tpe or hebo")
-    p.add_argument("--trials", type=int, help="number of training trials (baselines included)")
+    p.add_argument("--trials", type=int, help="searched candidates to train (the baselines come on top)")
     p.add_argument("--time-budget", type=float, help="wall-clock limit in seconds")
     p.add_argument("--concurrency", type=int, help="training trials in flight")
     p.add_argument("--epochs", type=int, help="proxy training epochs per trial")
@@ -115,16 +115,38 @@ def _check_out(out: Path, resume: bool) -> None:
         raise ConfigError(f"{str(out)!r} exists and is not empty; choose a new --out folder")
 
 
-def _check_address(address: str | None) -> None:
-    if address in (None, "auto", "local") or address.startswith("ray://"):
-        return
+def args_address_given(cfg: SearchConfig) -> bool:
+    return cfg.cluster.address is not None
+
+
+def _reachable(address: str) -> bool:
     host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host or "127.0.0.1", int(port)), timeout=3):
-            pass
+            return True
     except (OSError, ValueError):
+        return False
+
+
+def _running_cluster() -> str | None:
+    """The address of a running Ray cluster on this machine (RAY_ADDRESS, or Ray's own discovery)."""
+    try:
+        from ray._private.services import get_ray_address_from_environment
+
+        addr = get_ray_address_from_environment("auto", None)
+    except Exception:  # nothing running (Ray raises ConnectionError) or an unknown layout
+        return None
+    if not addr or addr == "auto" or addr.startswith("ray://"):
+        return addr if addr and addr.startswith("ray://") else None
+    return addr if _reachable(addr) else None  # a stale record of a dead cluster is not a cluster
+
+
+def _check_address(address: str | None) -> None:
+    if address in (None, "auto", "local") or address.startswith("ray://"):
+        return
+    if not _reachable(address):
         raise ConfigError(f"cannot reach a Ray cluster at --address {address!r}; start one with "
-                          "'ray start --head' or 'ray up cluster.yaml', or omit --address") from None
+                          "'ray start --head' or 'ray up cluster.yaml', or omit --address")
 
 
 # -- shared-storage URIs (s3://, gs://, file://): work in a local staging folder, upload at the end --
@@ -179,13 +201,13 @@ def connect_ray(cfg: SearchConfig, dashboard: bool = True) -> bool:
     address = cfg.cluster.address
     env = {"OMP_NUM_THREADS": "1"}
     if address in (None, "auto"):
-        try:
-            ray.init(address="auto", runtime_env={"env_vars": env}, log_to_driver=False)
-            print(f"joined the running Ray cluster at {ray.get_runtime_context().gcs_address}", file=sys.stderr)
+        running = _running_cluster()
+        if running is not None:
+            ray.init(address=running, runtime_env={"env_vars": env}, log_to_driver=False)
+            print(f"joined the running Ray cluster at {running}", file=sys.stderr)
             return False
-        except ConnectionError:
-            if address == "auto":
-                raise ConfigError("no running Ray cluster found for --address auto; start one or omit --address")
+        if address == "auto":
+            raise ConfigError("no running Ray cluster found for --address auto; start one or omit --address")
     elif address != "local":
         try:
             ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False)
@@ -235,7 +257,9 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
     _check_out(out, resume)
     if resume:
         saved = load_config(out / "config.yaml")
-        cfg = replace(saved, cluster=replace(saved.cluster, address=cfg.cluster.address))
+        if args_address_given(cfg):  # --address on the command line wins over the saved one
+            saved = replace(saved, cluster=replace(saved.cluster, address=cfg.cluster.address))
+        cfg = saved
     space = _check_names(cfg)
     info = _check_data(cfg)
     space = space.with_num_classes(info.num_classes)
@@ -273,6 +297,10 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
             tuner = tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_unfinished=True,
                                        resume_errored=True)
         else:
+            if resume:  # interrupted before Tune saved anything: nothing was trained; start over
+                log = out / "candidates.jsonl"
+                if log.exists():
+                    log.replace(out / f"candidates.{int(time.time())}.orphaned.jsonl")
             baselines = []
             if cfg.baselines:
                 for fam in FAMILIES:
@@ -281,9 +309,9 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
                 space=cfg.space, num_classes=info.num_classes, budgets_ms=cfg.budgets, latency=lat,
                 cache_path=cache, optimizer=cfg.searcher.name, seed=cfg.searcher.seed,
                 options=dict(cfg.searcher.options), baselines=baselines,
-                max_candidates=cfg.max_candidates or 25 * cfg.trials, log_path=str(out / "candidates.jsonl"),
-                verbose=verbose)
-            n_base = 2 * len(cfg.budgets) if cfg.baselines else 0
+                max_candidates=cfg.max_candidates or 25 * cfg.trials, max_trials=cfg.trials,
+                log_path=str(out / "candidates.jsonl"), verbose=verbose)
+            n_base = len(FAMILIES) * len(cfg.budgets) if cfg.baselines else 0
             recipe = {"epochs": epochs, "batch_size": cfg.train.batch_size, "optimizer": cfg.train.optimizer}
             if cfg.train.lr is not None:
                 recipe["lr"] = cfg.train.lr

@@ -85,13 +85,14 @@ class GatedSearch(Searcher):
         optimizer: registry name of the core (``lamcts``, ``random``, ``optuna-tpe``, ``hebo``).
         baselines: ``[(name, arch_string)]`` trained first, with the same recipe, for comparison.
         max_candidates: cap on suggested candidates, rejected ones included.
+        max_trials: searched candidates to train (baselines come on top); None: no cap.
         log_path: the ``candidates.jsonl`` log.
     """
 
     def __init__(self, space: str, num_classes: int, budgets_ms: tuple[float, ...], latency: LatencyConfig,
                  cache_path: str, optimizer: str = "lamcts", seed: int = 0, options: dict | None = None,
                  baselines: list[tuple[str, str]] | None = None, max_candidates: int = 200,
-                 log_path: str | None = None, verbose: bool = True):
+                 max_trials: int | None = None, log_path: str | None = None, verbose: bool = True):
         super().__init__(metric="top1", mode="max")
         self.space_name = space
         self.num_classes = int(num_classes)
@@ -102,6 +103,7 @@ class GatedSearch(Searcher):
         self.seed = int(seed)
         self.options = dict(options or {})
         self.max_candidates = int(max_candidates)
+        self.max_trials = max_trials  # searched training trials (baselines are extra)
         self.log_path = log_path
         self.verbose = verbose
         self.candidates: dict[str, dict] = {}
@@ -192,6 +194,10 @@ class GatedSearch(Searcher):
         m = self.metrics
         if m is not None and changes.get("status") in ("rejected", "trained", "failed", "training"):
             m.candidates.inc(tags={"status": changes["status"]})
+
+    def _n_search_trials(self) -> int:
+        return sum(1 for r in self.candidates.values()
+                   if r["role"] == "search" and r["status"] in ("training", "trained", "failed"))
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -346,6 +352,9 @@ class GatedSearch(Searcher):
             self._prepare_baselines()
             if self.baseline_queue:
                 cid = self.baseline_queue.pop(0)
+            elif self.max_trials is not None and self._n_search_trials() >= self.max_trials:
+                self._progress(force=True)
+                return Searcher.FINISHED
             else:
                 self._fill()
                 if not self.ready:
