@@ -14,6 +14,8 @@ from gpunet_ray._cli import UsageError, run_cli
 
 SUBCOMMANDS: dict[str, str] = {
     "searchers": "gpunet_ray.bench.searchers",
+    "latency": "gpunet_ray.latency.bench",
+    "training": "gpunet_ray.trainables.bench",
 }
 
 
