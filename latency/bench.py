@@ -1,4 +1,4 @@
-"""Latency benchmarks (results in docs/bench/latency.md).
+"""Latency benchmarks (results in docs/BENCHMARKS.md).
 
 ``python -m gpunet_ray.latency.bench {stability,passes,predictor,pool} [options]``; each prints a
 human summary and, last, one JSON line.
