@@ -115,10 +115,6 @@ def _check_out(out: Path, resume: bool) -> None:
         raise ConfigError(f"{str(out)!r} exists and is not empty; choose a new --out folder")
 
 
-def args_address_given(cfg: SearchConfig) -> bool:
-    return cfg.cluster.address is not None
-
-
 def _reachable(address: str) -> bool:
     host, _, port = address.rpartition(":")
     try:
@@ -257,7 +253,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
     _check_out(out, resume)
     if resume:
         saved = load_config(out / "config.yaml")
-        if args_address_given(cfg):  # --address on the command line wins over the saved one
+        if cfg.cluster.address is not None:  # --address on the command line wins over the saved one
             saved = replace(saved, cluster=replace(saved.cluster, address=cfg.cluster.address))
         cfg = saved
     space = _check_names(cfg)
