@@ -7,8 +7,8 @@ Each test runs ``tests/cluster_harness.py`` inside private PID + network + mount
 cluster's processes are visible (so a fault kills exactly the intended raylet/actor/driver), and the
 kernel tears every node down when the harness exits. Nothing here runs ``ray stop``.
 
-About 2.5 min per scenario on the 2-core box (each `ray start` takes ~10 s there), ~11 min in all:
-marked ``cluster`` and ``slow``. Run: ``pytest tests/test_cluster.py -m cluster``.
+About 1-2.5 min per scenario on the 2-core box (each `ray start` takes ~10 s there): marked
+``cluster`` and part of ``make test`` (CI). Run alone: ``pytest tests/test_cluster.py -m cluster``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+pytestmark = [pytest.mark.cluster]
 
 HARNESS = Path(__file__).with_name("cluster_harness.py")
 UNSHARE = ["unshare", "-n", "-p", "-f", "--mount-proc"]

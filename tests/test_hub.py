@@ -98,7 +98,6 @@ def test_merge_keeps_best_per_tier_key(tmp_path):
     assert len(read_hub(tmp_path / "m")) == len(a) + len(c)
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_hub_train_runs_the_long_recipe(tmp_path):
     from gpunet_ray.data import make_demo
