@@ -85,6 +85,17 @@ def _check_names(cfg: SearchConfig):
     space = get_space(cfg.space)
     if cfg.searcher.name not in list_optimizers():
         raise ConfigError(f"unknown searcher {cfg.searcher.name!r}; use one of {', '.join(list_optimizers())}")
+    from .searchers import get_optimizer
+
+    kw = dict(cfg.searcher.options)
+    if len(cfg.budgets) > 1:  # several tiers: two objectives (top-1 up, latency down)
+        kw.update(objectives=2, maximize=(True, False))
+    try:
+        get_optimizer(cfg.searcher.name, space, seed=cfg.searcher.seed, **kw)
+    except TypeError as exc:
+        what = "several budgets (two objectives)" if len(cfg.budgets) > 1 else f"options {sorted(kw)}"
+        raise ConfigError(f"searcher {cfg.searcher.name!r} does not support {what} ({exc}); "
+                          "use lamcts, lamcts-turbo or random, or one budget") from None
     if cfg.latency.backend not in list_backends():
         raise ConfigError(f"unknown latency backend {cfg.latency.backend!r}; use one of {', '.join(list_backends())}")
     from .trainables import Recipe
