@@ -68,6 +68,9 @@ class LatencyCache:
         if self.problem is None:
             self.problem = why
             log.warning("latency cache %s ignored: %s", self.path, why)
+        self._close_conn()
+
+    def _close_conn(self) -> None:
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -238,12 +241,7 @@ class LatencyCache:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.close()
-                except sqlite3.Error:
-                    pass
-            self._conn = None
+            self._close_conn()
 
     def __enter__(self) -> "LatencyCache":
         return self
