@@ -111,8 +111,8 @@ class GatedSearch(Searcher):
         self.baseline_queue: list[str] = [self._new(role="baseline", name=n, arch=a)["id"] for n, a in baselines or []]
         self.trials: dict[str, str] = {}  # trial id -> candidate id
         self.exhausted = False
-        self._core = self._make_core()
         self._lazy_reset()
+        self._core = self._make_core()
 
     # -- lazily created, never pickled -------------------------------------------------------
     def _lazy_reset(self) -> None:
@@ -152,8 +152,7 @@ class GatedSearch(Searcher):
             kw.update(objectives=2, maximize=(True, False))
         else:
             kw.update(maximize=True)
-        space = get_space(self.space_name).with_num_classes(self.num_classes)
-        return get_optimizer(self.optimizer_name, space, seed=self.seed, **kw)
+        return get_optimizer(self.optimizer_name, self.space, seed=self.seed, **kw)
 
     @property
     def service(self):
@@ -314,11 +313,9 @@ class GatedSearch(Searcher):
             if not configs:
                 self.exhausted = True
                 break
-            recs = []
-            for cfg in configs:
-                spec = self.space.from_config(cfg)
-                recs.append(self._new(role="search", arch=spec.arch_string, config=cfg))
-            preds = self._predict([ArchSpec.from_arch_string(r["arch"]) for r in recs])
+            specs = [self.space.from_config(cfg) for cfg in configs]
+            recs = [self._new(role="search", arch=spec.arch_string, config=cfg) for spec, cfg in zip(specs, configs)]
+            preds = self._predict(specs)
             to_measure = []
             for rec, p in zip(recs, preds):
                 rec["predicted_ms"] = p
