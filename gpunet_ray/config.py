@@ -28,6 +28,8 @@ class LatencyConfig:
     timeout_s: float = 300.0
     predictor_margin: float = 1.5  # pre-screen: skip measuring if predicted > margin x largest budget
     cache: str | None = None  # None: OUT/latency.sqlite
+    # backend options, e.g. {"cuda_graphs": false} for eager torch-cuda timing, {"mode": "trtexec"} for tensorrt
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class SearchConfig:
             raise ConfigError("train.epochs and train.batch_size must be positive")
         if self.latency.threads <= 0 or self.latency.actors <= 0:
             raise ConfigError("latency.threads and latency.actors must be positive")
+        if not isinstance(self.latency.options, Mapping):
+            raise ConfigError("latency.options must be a mapping of backend options, e.g. {cuda_graphs: false}")
         bad = [k for k in self.train.inject if not str(k).startswith("_inject")]
         if bad:
             raise ConfigError(f"train.inject holds test hooks only ('_inject', '_inject_marker'), got {bad[0]!r}")
@@ -110,6 +114,7 @@ class SearchConfig:
         d = dataclasses.asdict(self)
         d["budgets_ms"] = list(self.budgets_ms)
         d["searcher"]["options"] = dict(self.searcher.options)
+        d["latency"]["options"] = dict(self.latency.options)
         d["train"]["recipe"] = dict(self.train.recipe)
         d["train"]["inject"] = dict(self.train.inject)
         return d

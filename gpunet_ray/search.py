@@ -282,7 +282,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
         if not resume:
             probe = LatencyService(backend=lat.backend, num_actors=1, resource=lat.resource, cache_path=None,
                                    timeout_s=lat.timeout_s, threads=lat.threads, batch=lat.batch,
-                                   precision=lat.precision)
+                                   precision=lat.precision, backend_options=dict(lat.options))
             try:
                 _fastest_check(cfg, space, probe)
             finally:

@@ -162,7 +162,8 @@ class GatedSearch(Searcher):
             c = self.latency_cfg
             self._service = LatencyService(backend=c.backend, num_actors=c.actors, resource=c.resource,
                                            cache_path=self.cache_path, timeout_s=c.timeout_s, threads=c.threads,
-                                           batch=c.batch, precision=c.precision)
+                                           batch=c.batch, precision=c.precision,
+                                           backend_options=dict(c.options))
         return self._service
 
     @property

@@ -41,6 +41,8 @@ def _parser() -> OneLineParser:
         sp.add_argument("--precision", choices=("fp32", "fp16"), default=None, help="backend default if omitted")
         sp.add_argument("--clock", choices=("auto", "thread", "wall"), default=None,
                         help="CPU backends: auto (thread CPU clock with 1 thread, else wall clock)")
+        sp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="backend option, repeatable (e.g. cuda_graphs=false for eager torch-cuda timing)")
 
     m = sub.add_parser("measure", help="measure one GPUNet JSON architecture")
     m.add_argument("file", help="GPUNet JSON architecture file")
@@ -72,8 +74,22 @@ def _parser() -> OneLineParser:
 
 
 def _clock(args) -> dict:
-    """Pass ``clock`` only where given (GPU backends take no clock option)."""
-    return {"clock": args.clock} if args.clock else {}
+    """Backend options: ``--option KEY=VALUE`` (values read as YAML scalars), and ``clock`` only
+    where given (GPU backends take no clock option)."""
+    import yaml
+
+    opts = {}
+    for item in args.option:
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option takes KEY=VALUE (e.g. cuda_graphs=false), got {item!r}")
+        try:
+            opts[key.strip()] = yaml.safe_load(val)
+        except yaml.YAMLError:
+            opts[key.strip()] = val
+    if args.clock:
+        opts["clock"] = args.clock
+    return opts
 
 
 def _measure(args) -> int:

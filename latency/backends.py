@@ -4,7 +4,8 @@
 ``onnxruntime-cpu``  ONNX export -> onnxruntime CPU session; fixed intra-op threads (default 1),
                      sequential execution, full graph optimisation. The CPU default.
 ``torch-cpu``        eager PyTorch on CPU, ``torch.set_num_threads(threads)`` while timing.
-``torch-cuda``       eager PyTorch on CUDA, FP16 by default, CUDA-event timing, optional CUDA graphs.
+``torch-cuda``       PyTorch on CUDA, FP16 by default, CUDA-event timing of a CUDA-graph replay
+                     (``cuda_graphs=False`` times eager execution, which is launch-bound at batch 1).
 ``tensorrt``         FP16 TensorRT engine built from the ONNX export (Python API with a persisted
                      builder timing cache, CUDA-event timing), or ``trtexec`` output where only the
                      command-line tool exists. Reports the median GPU compute time (NVIDIA's
@@ -337,10 +338,13 @@ def _require_cuda(backend: str):
 
 
 class TorchCUDA(Backend):
-    """Eager PyTorch on ``cuda:{device}``; FP16 by default, channels-last, CUDA-event timing.
+    """PyTorch on ``cuda:{device}``; FP16 by default, channels-last, CUDA-event timing.
 
     Options: ``device`` (index, default 0), ``cuda_graphs`` (capture one forward as a CUDA graph
-    and time its replay, default False).
+    and time its replay, default True). At batch 1 eager execution is bound by kernel launches
+    on the host (GPUNet-0 on an H200: 2.3 ms eager, p90 4.0 ms, vs 0.50 ms replayed, p90 0.50 ms),
+    so the default times the GPU's work, as TensorRT's GPU compute time does; the setting is part
+    of the fingerprint, so eager and graph records never mix in a cache.
     """
 
     name = "torch-cuda"
@@ -352,7 +356,7 @@ class TorchCUDA(Backend):
         self.device_index = int(self.options.get("device", 0))
         if not 0 <= self.device_index < torch.cuda.device_count():
             raise ConfigError(f"CUDA device {self.device_index} does not exist ({torch.cuda.device_count()} visible)")
-        self.cuda_graphs = bool(self.options.get("cuda_graphs", False))
+        self.cuda_graphs = bool(self.options.get("cuda_graphs", True))
 
     def _environment(self):
         import torch

@@ -7,6 +7,8 @@ human summary and, last, one JSON line.
 * ``passes``: two independent passes over N sampled architectures; Kendall tau between them.
 * ``predictor``: hold-out Kendall tau / MAPE of :class:`LatencyPredictor` on a measured table.
 * ``pool``: :class:`LatencyService` throughput with 1 vs 2 actors on the same architectures.
+* ``presets``: NVIDIA's released GPUNets measured with one backend (e.g. ``torch-cuda`` FP16
+  batch 1, eager and with CUDA graphs), next to NVIDIA's published TensorRT FP16 figures.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["stability", "passes", "predictor", "pool", "main"]
+__all__ = ["stability", "passes", "predictor", "pool", "presets", "main"]
 
 
 def _specs(n: int, seed: int, space: str = "tiny"):
@@ -125,6 +127,41 @@ def pool(n: int = 20, seed: int = 2, backend: str = "onnxruntime-cpu", actors: S
     return out
 
 
+def presets(names: Sequence[str] = ("gpunet-0", "gpunet-1", "gpunet-2"), backend: str = "torch-cuda",
+            precision: str | None = None, batch: int = 1, cuda_graphs: Sequence[bool] = (False, True),
+            repeats: int | None = None) -> dict:
+    """Median/min/p90 latency of released GPUNets on ``backend``, beside NVIDIA's published numbers.
+
+    ``cuda_graphs`` lists the variants to time (only ``torch-cuda`` has the option; other
+    backends run once). The published figures are TensorRT FP16 batch-1 medians (A100, V100);
+    eager PyTorch is expected to be slower than an optimised TensorRT engine.
+    """
+    from gpunet_ray.search_space.presets import PUBLISHED, get_preset
+
+    from .measure import measure_latency
+
+    variants = list(dict.fromkeys(cuda_graphs)) if backend == "torch-cuda" else [None]
+    rows = []
+    for name in names:
+        spec = get_preset(name)
+        for graphs in variants:
+            opts = {} if graphs is None else {"cuda_graphs": graphs}
+            rec = measure_latency(spec, backend=backend, precision=precision, batch=batch, repeats=repeats, **opts)
+            pub = PUBLISHED.get(name, {})
+            rows.append({"preset": name, "resolution": spec.resolution, "cuda_graphs": graphs,
+                         "median_ms": rec.median_ms, "min_ms": rec.min_ms, "iqr_ms": rec.iqr_ms, "p90_ms": rec.p90_ms, "n": rec.n,
+                         "precision": rec.precision, "batch": rec.batch, "device": rec.device,
+                         "versions": dict(rec.versions),
+                         "published_a100_trt_fp16_ms": pub.get("a100_trt_fp16_ms"),
+                         "published_v100_trt_fp16_ms": pub.get("v100_trt_fp16_ms")})
+            label = "" if graphs is None else (" + CUDA graphs" if graphs else " eager")
+            ref = f"; NVIDIA A100 TensorRT FP16: {pub['a100_trt_fp16_ms']} ms" if "a100_trt_fp16_ms" in pub else ""
+            print(f"{name} @{spec.resolution}px {backend}{label} {rec.precision} batch {rec.batch}: median "
+                  f"{rec.median_ms:.3f} ms (min {rec.min_ms:.3f}, p90 {rec.p90_ms:.3f}, n {rec.n}) on {rec.device}{ref}",
+                  file=sys.stderr, flush=True)
+    return {"bench": "presets", "backend": backend, "rows": rows}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpunet_ray.latency.bench")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -149,6 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     o.add_argument("--seed", type=int, default=2)
     o.add_argument("--backend", default="onnxruntime-cpu")
     o.add_argument("--delay", type=float, default=0.0, help="synthetic backend: seconds per measurement")
+    g = sub.add_parser("presets")
+    g.add_argument("--names", default="gpunet-0,gpunet-1,gpunet-2", help="comma list of built-in presets")
+    g.add_argument("--backend", default="torch-cuda")
+    g.add_argument("--precision", default=None, choices=("fp16", "fp32"))
+    g.add_argument("--batch", type=int, default=1)
+    g.add_argument("--repeats", type=int, default=None, help="fixed number of timed runs (default: adaptive)")
+    g.add_argument("--cuda-graphs", default="both", choices=("both", "on", "off"),
+                   help="torch-cuda: time eager, CUDA-graph replay, or both (default)")
     a = p.parse_args(argv)
     if a.cmd == "stability":
         res = stability(a.arch, a.repeats, a.threads, a.clock, seed=a.seed)
@@ -156,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         res = passes(a.n, a.seed, a.threads, a.clock)
     elif a.cmd == "predictor":
         res = predictor(a.table, a.seeds, model=a.model, target=a.target)
+    elif a.cmd == "presets":
+        graphs = {"both": (False, True), "on": (True,), "off": (False,)}[a.cuda_graphs]
+        res = presets([n for n in a.names.split(",") if n], a.backend, a.precision, a.batch, graphs, a.repeats)
     else:
         res = pool(a.n, a.seed, backend=a.backend, delay_s=a.delay)
     print(json.dumps(res, sort_keys=True))

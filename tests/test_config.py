@@ -25,6 +25,10 @@ def test_overrides_win_and_roundtrip(tmp_path):
     assert cfg.trials == yaml.safe_load((ROOT / "experiments" / "demo.yaml").read_text())["trials"]  # None: not given
     cfg.dump_yaml(tmp_path / "c.yaml")
     assert load_config(tmp_path / "c.yaml") == cfg
+    # backend options (e.g. eager torch-cuda timing) survive the saved config
+    cfg2 = load_config(ROOT / "experiments" / "demo.yaml", {"latency.options": {"cuda_graphs": False}})
+    cfg2.dump_yaml(tmp_path / "c2.yaml")
+    assert load_config(tmp_path / "c2.yaml").latency.options == {"cuda_graphs": False}
 
 
 @pytest.mark.parametrize(
@@ -39,6 +43,7 @@ def test_overrides_win_and_roundtrip(tmp_path):
         ("colour: blue", "unknown key 'colour'"),
         ("budgets_ms: [1", "not valid YAML"),
         ("- 1\n- 2", "must hold a mapping"),
+        ("budgets_ms: [1]\nlatency: {options: [cuda_graphs]}", "latency.options must be a mapping"),
     ],
 )
 def test_bad_configs(tmp_path, text, needle):

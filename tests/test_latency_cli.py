@@ -60,6 +60,7 @@ def test_bad_input_subprocess_is_one_line(tmp_path, arch_file):
         (["measure", "{tmp}/bad.json"], "not valid JSON"),
         (["measure", "{tmp}/invalid.json"], "num_out_channels must be a positive integer"),
         (["measure", "{arch}", "--time-cap", "-1"], "--time-cap"),
+        (["measure", "{arch}", "--backend", "synthetic", "--option", "cuda_graphs"], "KEY=VALUE"),
         (["frobnicate"], "invalid choice"),
         (["table", "--space", "tiny", "--n", "2", "--out", "{tmp}/t.csv"], ".parquet"),
         (["table", "--space", "nope", "--n", "2", "--out", "{tmp}/t.parquet"], "unknown space"),
@@ -104,3 +105,31 @@ def test_table_then_predict_eval(capsys, tmp_path):
     res = json.loads(o)
     assert res["n_test"] == 15 and res["kendall_tau"] > 0.8 and 0 <= res["mape"] < 0.2
     assert json.loads((tmp_path / "p.json").read_text())["meta"]["backend"] == "synthetic"
+
+
+def test_latency_bench_presets_reports_published_figures(capsys):
+    from gpunet_ray.latency.bench import main
+    from gpunet_ray.search_space.presets import PUBLISHED
+
+    assert main(["presets", "--backend", "synthetic", "--names", "gpunet-0,gpunet-2", "--repeats", "3"]) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = {r["preset"]: r for r in res["rows"]}
+    assert set(rows) == {"gpunet-0", "gpunet-2"} and res["backend"] == "synthetic"
+    assert rows["gpunet-0"]["resolution"] == 320 and rows["gpunet-2"]["resolution"] == 384
+    assert rows["gpunet-2"]["published_a100_trt_fp16_ms"] == PUBLISHED["gpunet-2"]["a100_trt_fp16_ms"]
+    # the larger network is slower on the same backend; CUDA graphs are a torch-cuda option only
+    assert rows["gpunet-2"]["median_ms"] > rows["gpunet-0"]["median_ms"] > 0
+    assert all(r["cuda_graphs"] is None for r in res["rows"])
+
+
+def test_backend_options_reach_the_backend_and_its_fingerprint(capsys, arch_file):
+    # --option values are YAML scalars; the synthetic backend's coefficients are options, so doubling
+    # the per-layer cost must raise the median and change the fingerprint (records never mix).
+    base = ["measure", str(arch_file), "--backend", "synthetic", "--repeats", "3", "--json"]
+    rc, out, _ = _cli(capsys, *base)
+    assert rc == 0
+    a = json.loads(out)
+    rc, out, _ = _cli(capsys, *base, "--option", "ms_per_layer=0.5", "--option", "base_ms=0.05")
+    assert rc == 0
+    b = json.loads(out)
+    assert b["median_ms"] > a["median_ms"] and b["fingerprint"] != a["fingerprint"]

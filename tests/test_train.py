@@ -361,3 +361,21 @@ def test_bench_training_smoke(tmp_path, capsys):
     assert [r["arch"] for r in res["step"]] == ["smallest", "middle"]
     assert main(["--skip", "everything"]) == 2
     assert "--skip" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(180)
+def test_bench_training_step_on_a_preset_uses_its_resolution_and_classes(tmp_path, capsys):
+    from gpunet_ray.search_space.presets import PUBLISHED
+    from gpunet_ray.trainables.bench import main
+
+    out = tmp_path / "bench.json"
+    rc = main(["--data", str(tmp_path), "--sizes", "28", "--skip", "pipeline,epoch", "--steps", "1",
+               "--batch-size", "2", "--threads", "1", "--archs", "GPUNet-0", "--json", str(out)])
+    assert rc == 0
+    (row,) = json.loads(out.read_text())["step"]
+    # GPUNet-0 trains at its own 320 px with its 1000-class head: exactly the published parameter count.
+    assert row["arch"] == "gpunet-0" and row["resolution"] == 320 and row["precision"] == "fp32"
+    assert row["params"] == PUBLISHED["gpunet-0"]["params"] and row["amp"] is False
+    # AMP is a CUDA-only variant; asking for it on the CPU is bad input.
+    assert main(["--skip", "pipeline,epoch", "--archs", "gpunet-0", "--precisions", "amp"]) == 2
+    assert "--precisions" in capsys.readouterr().err

@@ -34,7 +34,8 @@ def _parser():
                       description="Input pipeline and training throughput (images/s).")
     p.add_argument("--data", default=None, help="folder for the demo sets (default: a temporary folder)")
     p.add_argument("--sizes", default="28,224", help="demo image sides to benchmark the pipeline on (comma list)")
-    p.add_argument("--resolution", type=int, default=64, help="training resolution in pixels (default 64)")
+    p.add_argument("--resolution", type=int, default=None,
+                   help="training resolution in pixels (default 64; a preset's own for preset architectures)")
     p.add_argument("--pipeline-resolution", type=int, default=None,
                    help="pipeline output side (default: --resolution for 28 px images, 224 for larger ones)")
     p.add_argument("--batch-size", type=int, default=64)
@@ -44,7 +45,11 @@ def _parser():
     p.add_argument("--steps", type=int, default=10, help="timed training steps per configuration (default 10)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--archs", default="smallest,middle,largest",
-                   help="tiny-space architectures for the training-step part (comma list)")
+                   help="architectures for the training-step part (comma list): smallest, middle, largest "
+                        "(tiny space, 10 classes) or a built-in preset such as gpunet-0 (1000 classes)")
+    p.add_argument("--precisions", default=None,
+                   help="training-step variants (comma list of fp32, amp): amp = FP16 autocast + channels_last, "
+                        "CUDA only (default: fp32 on cpu, fp32,amp on cuda)")
     p.add_argument("--skip", default="", help="comma list of parts to skip: pipeline, step, epoch")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     return p
@@ -87,24 +92,41 @@ def bench_pipeline(data_dir: str, loader: str, *, resolution: int, batch_size: i
 
 
 def bench_train_step(spec, *, resolution: int, batch_size: int, threads: int, steps: int = 20,
-                     device: str = "cpu") -> dict:
-    """Images/s of forward + backward + SGD step on random batches (no data loading)."""
+                     device: str = "cpu", num_classes: int = 10, amp: bool = False,
+                     channels_last: bool = False) -> dict:
+    """Images/s of forward + backward + SGD step on random batches (no data loading).
+
+    ``amp`` (FP16 autocast + grad scaler) and ``channels_last`` are the training loop's CUDA
+    settings; the loop turns both on for GPU trials.
+    """
     import torch
 
     from gpunet_ray.search_space.builder import build_model, count_params
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = build_model(spec.with_num_classes(10).with_resolution(resolution)).to(device).train()
+    cuda = device != "cpu"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = build_model(spec.with_num_classes(num_classes).with_resolution(resolution)).to(device).train()
+    model = model.to(memory_format=fmt)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch_size, 3, resolution, resolution, device=device)
-    y = torch.randint(0, 10, (batch_size,), device=device)
+    x = torch.randn(batch_size, 3, resolution, resolution, device=device).contiguous(memory_format=fmt)
+    y = torch.randint(0, num_classes, (batch_size,), device=device)
+    scaler = torch.amp.GradScaler("cuda") if (amp and cuda) else None
 
     def step():
-        loss = torch.nn.functional.cross_entropy(model(x), y)
+        with torch.autocast(device_type="cuda" if cuda else "cpu", dtype=torch.float16, enabled=scaler is not None):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if scaler is None:
+            loss.backward()
+            opt.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
 
     for _ in range(3):
         step()
@@ -116,8 +138,15 @@ def bench_train_step(spec, *, resolution: int, batch_size: int, threads: int, st
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
     med = statistics.median(times)
-    return {"threads": threads, "images_per_s": batch_size / med, "step_ms": med * 1e3,
-            "params": count_params(model)}
+    out = {"threads": threads, "images_per_s": batch_size / med, "step_ms": med * 1e3,
+           "params": count_params(model), "amp": scaler is not None, "channels_last": channels_last}
+    if cuda:
+        out["gpu"] = torch.cuda.get_device_name()
+        out["max_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+        del model, opt, x, y
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    return out
 
 
 def _tiny_specs():
@@ -150,12 +179,24 @@ def _run(argv: Sequence[str] | None) -> int:
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - {"pipeline", "step", "epoch"}:
         raise ConfigError(f"--skip takes pipeline, step, epoch; got {args.skip!r}")
-    if min(args.threads, args.batch_size, args.repeats, args.max_images, args.steps, args.resolution) < 1:
+    if min(args.threads, args.batch_size, args.repeats, args.max_images, args.steps,
+           1 if args.resolution is None else args.resolution) < 1:
         raise ConfigError("--threads, --batch-size, --repeats, --max-images, --steps and --resolution must be positive")
+    from gpunet_ray.search_space.presets import PRESETS, get_preset
+
     specs = _tiny_specs()
-    names = [a.strip() for a in args.archs.split(",") if a.strip()]
-    if not names or set(names) - set(specs):
-        raise ConfigError(f"--archs takes a comma list of {', '.join(specs)}; got {args.archs!r}")
+    names = [a.strip().lower() for a in args.archs.split(",") if a.strip()]
+    if not names or set(names) - set(specs) - set(PRESETS):
+        raise ConfigError(f"--archs takes a comma list of {', '.join(specs)} or presets ({', '.join(PRESETS)}); "
+                          f"got {args.archs!r}")
+    for n in names:
+        if n in PRESETS:
+            specs[n] = get_preset(n)
+    cuda = args.device.startswith("cuda")
+    precisions = [x.strip() for x in (args.precisions or ("fp32,amp" if cuda else "fp32")).split(",") if x.strip()]
+    if not precisions or set(precisions) - {"fp32", "amp"} or ("amp" in precisions and not cuda):
+        raise ConfigError(f"--precisions takes fp32 and/or amp (amp needs --device cuda); got {args.precisions!r}")
+    resolution = args.resolution or 64
     tmp = None
     root = Path(args.data) if args.data else Path(tmp := tempfile.mkdtemp(prefix="gpunet_bench_"))
     import torch
@@ -175,7 +216,7 @@ def _run(argv: Sequence[str] | None) -> int:
             dirs[size] = str(d)
         if "pipeline" not in skip:
             for size, d in dirs.items():
-                res = args.pipeline_resolution or (args.resolution if size <= 64 else 224)
+                res = args.pipeline_resolution or (resolution if size <= 64 else 224)
                 rows = []
                 for loader in loaders:
                     counts = [args.threads, 1] if loader == "dali" else [args.threads, 1, 0]
@@ -190,26 +231,32 @@ def _run(argv: Sequence[str] | None) -> int:
         if "step" not in skip:
             for name in names:
                 spec = specs[name]
-                for threads in sorted({1, args.threads}):
-                    r = bench_train_step(spec, resolution=args.resolution, batch_size=args.batch_size,
-                                         threads=threads, steps=args.steps, device=args.device)
-                    r.update(arch=name, arch_string=spec.arch_string, resolution=args.resolution)
-                    results["step"].append(r)
-                    print(f"train step {name:<8} ({r['params']:>7} params) {args.resolution}px, {threads} thread(s): "
-                          f"{r['images_per_s']:7.0f} img/s ({r['step_ms']:.1f} ms / batch {args.batch_size})",
-                          flush=True)
+                preset = name in PRESETS
+                res_px = args.resolution or (spec.resolution if preset else 64)
+                # Thread count matters on the CPU only; on a GPU time one host thread.
+                for threads in ([1] if cuda else sorted({1, args.threads})):
+                    for prec in precisions:
+                        r = bench_train_step(spec, resolution=res_px, batch_size=args.batch_size, threads=threads,
+                                             steps=args.steps, device=args.device,
+                                             num_classes=spec.num_classes if preset else 10,
+                                             amp=prec == "amp", channels_last=prec == "amp")
+                        r.update(arch=name, arch_string=spec.arch_string, resolution=res_px, precision=prec)
+                        results["step"].append(r)
+                        print(f"train step {name:<8} ({r['params']:>8} params) {res_px}px {prec:<4}, "
+                              f"{threads} thread(s): {r['images_per_s']:7.0f} img/s "
+                              f"({r['step_ms']:.1f} ms / batch {args.batch_size})", flush=True)
         if "epoch" not in skip:
             from .loop import train
 
             spec = specs["smallest"]
             d = dirs.get(28) or next(iter(dirs.values()))
             for loader in loaders:
-                recipe = {"epochs": 1, "batch_size": args.batch_size, "resolution": args.resolution}
+                recipe = {"epochs": 1, "batch_size": args.batch_size, "resolution": resolution}
                 res = train(spec, d, recipe, loader=loader, device=args.device, num_threads=1, loader_threads=1)
                 m = res.metrics
                 results["epoch"].append({"loader": m["loader"], "images_per_s": m["images_per_s"],
                                          "top1": m["top1"], "torch_threads": 1, "loader_threads": 1})
-                print(f"proxy epoch (smallest, {args.resolution}px, 1 torch thread + 1 loader thread) "
+                print(f"proxy epoch (smallest, {resolution}px, 1 torch thread + 1 loader thread) "
                       f"{m['loader']:<11}: {m['images_per_s']:6.0f} img/s, top1 {m['top1']:.1f} %", flush=True)
     finally:
         if tmp is not None:
