@@ -32,6 +32,26 @@ def test_problems_have_their_optimum():
     assert set(list_problems()) >= {"mixed8", "tiny-gpunet"}
 
 
+def test_held_out_problems_have_their_optimum_off_centre():
+    from gpunet_ray.bench.problems import TUNED_ON
+
+    held_out = [n for n in list_problems() if n not in TUNED_ON]
+    assert set(held_out) >= {"ackley10-shifted", "levy10-shifted", "styblinski10", "mixed12"}
+    rng = np.random.default_rng(1)
+    for name in ("ackley10-shifted", "levy10-shifted", "mixed12"):
+        p = get_problem(name)
+        assert p.fn(p.optimum) == pytest.approx(p.f_opt, abs=1e-9)
+        # every random point is worse, and the optimum is not the centre of the box
+        vals = [p.fn(c) for c in p.domain.from_unit(p.domain.uniform(rng, 50))]
+        assert min(vals) > p.f_opt + 1.0
+        u = p.domain.to_unit([p.optimum])[0]
+        assert np.abs(u - 0.5).max() > 0.2
+    centre = get_problem("ackley10-shifted").domain.from_unit(np.full((1, 10), 0.5))[0]
+    assert get_problem("ackley10-shifted").fn(centre) > 10.0  # the centre earns nothing
+    sty = get_problem("styblinski10")
+    assert sty.fn({f"x{i}": -2.903534 for i in range(10)}) == pytest.approx(sty.f_opt, abs=1e-3)
+
+
 def test_run_and_summary_table():
     runs = [run_one("hartmann6", s, seed, 12, 4) for s in ("lamcts", "random") for seed in (0, 1)]
     runs.append(run_one("tiny-gpunet", "lamcts+constraint", 0, 10, 5))

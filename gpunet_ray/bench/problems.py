@@ -4,6 +4,12 @@
   standard boxes.
 * ``mixed8``: 4 continuous + 2 integer + 2 categorical dimensions with interactions (the
   categorical ``c0`` shifts the continuous optimum); ``f_opt = 0``.
+* Held out (added after the defaults were chosen, never used to tune them):
+  ``ackley10-shifted`` and ``levy10-shifted`` move the optimum off the box centre to a fixed
+  point drawn once (seed 2026, inside the middle 80 % of each side), so a sampler's bias towards
+  the centre earns nothing; ``styblinski10`` is BoTorch's Styblinski-Tang-10 (optimum near a
+  corner, at -2.90 on [-5, 5]^10); ``mixed12`` is a second mixed problem (6 continuous on a
+  shifted, rotated quadratic-plus-cosine landscape, 3 integers, 3 categoricals that interact).
 * ``tiny-gpunet``: the tiny GPUNet space, maximise an accuracy proxy (reported as error =
   100 - proxy) under a latency budget; configs over the budget are *infeasible*. The latency
   proxy is an analytic model of arch_stats (documented in :func:`tiny_latency_ms`); ``f_opt`` is
@@ -20,7 +26,7 @@ import numpy as np
 
 from gpunet_ray.searchers import Domain, Param
 
-__all__ = ["Problem", "get_problem", "list_problems", "tiny_latency_ms", "tiny_accuracy_proxy"]
+__all__ = ["Problem", "get_problem", "list_problems", "tiny_latency_ms", "tiny_accuracy_proxy", "TUNED_ON"]
 
 
 @dataclass
@@ -30,6 +36,7 @@ class Problem:
     fn: Callable[[dict], float | None]  # None -> infeasible
     f_opt: float | None  # None: regret against the best value found by any run
     constraint: Callable[[dict], bool] | None = None  # the known constraint, for the "+constraint" variant
+    optimum: dict | None = None  # a config where f == f_opt, where one is known (tests check it)
 
 
 def _botorch(name: str, cls: str, dim: int | None) -> Problem:
@@ -72,6 +79,56 @@ def _mixed() -> Problem:
                 + c0_cost[c["c0"]] + c1_cost[c["c1"]])
 
     return Problem("mixed8", dom, fn, 0.0)
+
+
+def _ackley(z: np.ndarray) -> float:
+    return float(-20.0 * math.exp(-0.2 * math.sqrt(float(np.mean(z ** 2))))
+                 - math.exp(float(np.mean(np.cos(2.0 * math.pi * z)))) + 20.0 + math.e)
+
+
+def _shifted(name: str, base: str, dim: int, seed: int = 2026) -> Problem:
+    """Ackley / Levy on their standard box with the optimum moved to a fixed off-centre point ``c``."""
+    fn0, half, x_star = {"ackley": (_ackley, 32.768, 0.0), "levy": (_levy, 10.0, 1.0)}[base]
+    rng = np.random.default_rng(seed)
+    c = -half + 2.0 * half * rng.uniform(0.1, 0.9, size=dim)
+    dom = Domain(tuple(Param(f"x{i}", "float", low=-half, high=half) for i in range(dim)))
+
+    def fn(cfg: dict) -> float:
+        x = np.clip([float(cfg[f"x{i}"]) for i in range(dim)], -half, half)
+        return float(fn0(x - c + x_star))
+
+    prob = Problem(name, dom, fn, 0.0)
+    prob.optimum = {f"x{i}": float(c[i]) for i in range(dim)}
+    return prob
+
+
+def _mixed12() -> Problem:
+    rng = np.random.default_rng(7)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))  # fixed rotation
+    centre = {"p": rng.uniform(-2, 2, 6), "q": rng.uniform(-2, 2, 6), "r": rng.uniform(-2, 2, 6)}
+    k_cost = {"relu": 0.4, "swish": 0.0, "gelu": 0.2}
+    dom = Domain((
+        *(Param(f"x{i}", "float", low=-4.0, high=4.0) for i in range(6)),
+        Param("lr", "float", low=1e-4, high=1.0, log=True),
+        Param("n0", "int", low=1, high=32),
+        Param("n1", "int", low=0, high=9),
+        Param("mode", "categorical", choices=tuple(centre)),
+        Param("act", "categorical", choices=tuple(k_cost)),
+        Param("flag", "categorical", choices=(True, False)),
+    ))
+
+    def fn(c: dict) -> float:
+        z = q @ (np.array([c[f"x{i}"] for i in range(6)]) - centre[c["mode"]])
+        land = float(np.sum(z ** 2) / 4.0 + np.sum(1.0 - np.cos(2.0 * z)) / 2.0)
+        lr = (math.log10(c["lr"]) + 2.5) ** 2  # best lr = 10^-2.5
+        ints = abs(c["n0"] - 21) / 5.0 + ((c["n1"] - 6) / 3.0) ** 2
+        inter = 0.0 if (c["flag"] == (c["mode"] == "q")) else 0.5  # flag must agree with mode
+        return land + lr + ints + k_cost[c["act"]] + inter
+
+    prob = Problem("mixed12", dom, fn, 0.0)
+    prob.optimum = {**{f"x{i}": float(centre["q"][i]) for i in range(6)}, "lr": 10 ** -2.5, "n0": 21, "n1": 6,
+                    "mode": "q", "act": "swish", "flag": True}
+    return prob
 
 
 # -- tiny GPUNet ----------------------------------------------------------------------------------
@@ -134,7 +191,15 @@ _PROBLEMS: dict[str, Callable[[], Problem]] = {
     "rosenbrock10": lambda: _botorch("rosenbrock10", "Rosenbrock", 10),
     "mixed8": _mixed,
     "tiny-gpunet": _tiny,
+    # held out: added after the defaults were chosen
+    "ackley10-shifted": lambda: _shifted("ackley10-shifted", "ackley", 10),
+    "levy10-shifted": lambda: _shifted("levy10-shifted", "levy", 10),
+    "styblinski10": lambda: _botorch("styblinski10", "StyblinskiTang", 10),
+    "mixed12": _mixed12,
 }
+
+#: The problems the defaults were tuned on (2-3 seeds, before the final runs); the rest are held out.
+TUNED_ON = ("hartmann6", "ackley10", "levy10", "rosenbrock10", "mixed8", "tiny-gpunet")
 
 
 def list_problems() -> list[str]:
