@@ -50,6 +50,8 @@ def _parser():
     p.add_argument("--precisions", default=None,
                    help="training-step variants (comma list of fp32, amp): amp = FP16 autocast + channels_last, "
                         "CUDA only (default: fp32 on cpu, fp32,amp on cuda)")
+    p.add_argument("--epoch-arch", default="smallest",
+                   help="architecture of the end-to-end proxy-epoch part (a tiny pick or a preset)")
     p.add_argument("--skip", default="", help="comma list of parts to skip: pipeline, step, epoch")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     return p
@@ -186,6 +188,8 @@ def _run(argv: Sequence[str] | None) -> int:
 
     specs = _tiny_specs()
     names = [a.strip().lower() for a in args.archs.split(",") if a.strip()]
+    if args.epoch_arch.strip().lower() not in set(specs) | set(PRESETS):
+        raise ConfigError(f"--epoch-arch takes one of {', '.join(specs)} or a preset; got {args.epoch_arch!r}")
     if not names or set(names) - set(specs) - set(PRESETS):
         raise ConfigError(f"--archs takes a comma list of {', '.join(specs)} or presets ({', '.join(PRESETS)}); "
                           f"got {args.archs!r}")
@@ -248,15 +252,22 @@ def _run(argv: Sequence[str] | None) -> int:
         if "epoch" not in skip:
             from .loop import train
 
-            spec = specs["smallest"]
+            ename = args.epoch_arch.strip().lower()
+            espec = specs.get(ename) or get_preset(ename)
+            eres = args.resolution or (espec.resolution if ename in PRESETS else 64)
             d = dirs.get(28) or next(iter(dirs.values()))
+            # CPU protocol: 1 torch thread + 1 loader thread (like one trial of many on a node);
+            # on a GPU the loader gets --threads workers, as a GPU trial's CPUs would.
+            lthreads = args.threads if cuda else 1
             for loader in loaders:
-                recipe = {"epochs": 1, "batch_size": args.batch_size, "resolution": resolution}
-                res = train(spec, d, recipe, loader=loader, device=args.device, num_threads=1, loader_threads=1)
+                recipe = {"epochs": 1, "batch_size": args.batch_size, "resolution": eres}
+                res = train(espec, d, recipe, loader=loader, device=args.device, num_threads=1,
+                            loader_threads=lthreads)
                 m = res.metrics
-                results["epoch"].append({"loader": m["loader"], "images_per_s": m["images_per_s"],
-                                         "top1": m["top1"], "torch_threads": 1, "loader_threads": 1})
-                print(f"proxy epoch (smallest, {resolution}px, 1 torch thread + 1 loader thread) "
+                results["epoch"].append({"arch": ename, "resolution": eres, "loader": m["loader"],
+                                         "images_per_s": m["images_per_s"], "top1": m["top1"],
+                                         "torch_threads": 1, "loader_threads": lthreads})
+                print(f"proxy epoch ({ename}, {eres}px, 1 torch thread + {lthreads} loader thread(s)) "
                       f"{m['loader']:<11}: {m['images_per_s']:6.0f} img/s, top1 {m['top1']:.1f} %", flush=True)
     finally:
         if tmp is not None:
