@@ -87,3 +87,17 @@ def test_cli_dispatch_and_errors(tmp_path, capsys):
     rep = json.loads((out / "results_6.json").read_text())
     assert rep["runs"][0]["problem"] == "mixed8" and len(rep["runs"][0]["values"]) == 6
     assert (out / "table_6.md").read_text().startswith("| problem |")
+
+
+def test_searcher_variants_parse_and_bad_ones_exit_2():
+    from gpunet_ray._cli import UsageError
+    from gpunet_ray.bench.searchers import parse_variant
+
+    assert parse_variant("lamcts[target_transform=power,cp=0.2]") == ("lamcts", {"target_transform": "power",
+                                                                                 "cp": 0.2})
+    assert parse_variant("random") == ("random", {})
+    for bad in ("lamcts[cp=0.2", "lamcts[cp]"):
+        with pytest.raises(UsageError):
+            parse_variant(bad)
+    r = run_one("hartmann6", "lamcts[n_init=4]", 0, 8, 4)
+    assert len(r["values"]) == 8 and r["searcher"] == "lamcts[n_init=4]"

@@ -73,6 +73,24 @@ def _run_pypop7(problem, seed: int, evals: int, batch: int) -> dict:
             "note": "pypop7 drives the objective itself (time includes the objective)"}
 
 
+def parse_variant(searcher: str) -> tuple[str, dict]:
+    """``"lamcts[target_transform=power,cp=0.2]"`` -> ``("lamcts", {...})`` (values read as YAML scalars)."""
+    import yaml
+
+    name, sep, rest = searcher.partition("[")
+    if not sep:
+        return searcher, {}
+    if not rest.endswith("]"):
+        raise UsageError(f"searcher variant {searcher!r} must look like name[key=value,...]")
+    opts = {}
+    for item in filter(None, rest[:-1].split(",")):
+        k, eq, v = item.partition("=")
+        if not eq or not k.strip():
+            raise UsageError(f"searcher variant {searcher!r}: {item!r} is not key=value")
+        opts[k.strip()] = yaml.safe_load(v)
+    return name, opts
+
+
 def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:
     """One seeded run; returns every value told (None = infeasible) and mean seconds per suggestion."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -92,8 +110,7 @@ def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int)
             return {"skipped": "pypop7 LA-MCTS handles continuous boxes only"}
         out = _run_pypop7(problem, seed, evals, batch)
     else:
-        kw = {}
-        name = searcher
+        name, kw = parse_variant(searcher)
         if searcher == "lamcts+constraint":
             if problem.constraint is None:
                 return {"skipped": "no known constraint"}
@@ -369,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bad:
         raise UsageError(f"unknown problem(s) {bad}; use {', '.join(list_problems())}")
     known = set(list_optimizers()) | {"pypop7-lamcts", "lamcts+constraint"}
-    bad = [s for s in searchers if s not in known]
+    bad = [s for s in searchers if parse_variant(s)[0] not in known]
     if bad:
         raise UsageError(f"unknown searcher(s) {bad}; use {', '.join(sorted(known))}")
     if min(args.evals, args.seeds, args.batch, args.jobs) < 1:

@@ -117,6 +117,8 @@ class LAMCTS:
             raise ConfigError(f"objectives must be >= 1, got {objectives}")
         if sampler not in _SAMPLERS:
             raise ConfigError(f"sampler must be one of {_SAMPLERS}, got {sampler!r}")
+        if target_transform not in ("none", "power", "copula"):
+            raise ConfigError(f"target_transform must be 'none', 'power' or 'copula', got {target_transform!r}")
         if gp_kernel not in ("rbf", "matern"):
             raise ConfigError(f"gp_kernel must be 'rbf' or 'matern', got {gp_kernel!r}")
         if isinstance(maximize, (bool, np.bool_)):
@@ -447,8 +449,11 @@ class LAMCTS:
         dist = np.linalg.norm(X_all - X_all[c], axis=1)
         gp_idx = np.argsort(dist, kind="stable")[: o["gp_max_points"]]
         Xg, tg = X_all[gp_idx], t[gp_idx]
-        if o.get("target_transform", "none") == "copula":
+        tt = o.get("target_transform", "none")
+        if tt == "copula":
             tg = _copula(tg)
+        elif tt == "power":
+            tg = _power(tg)
         if self._hyper is None or len(self._flat) - self._hyper_n >= max(1, len(self._flat) // 20) \
                 or len(self._hyper["lengthscale"]) != X_all.shape[1]:
             self._hyper = _gp.fit_hyper(Xg, tg, kernel=o["gp_kernel"], seed=self._seed_base + len(self._flat))
@@ -586,6 +591,19 @@ def _copula(t: np.ndarray) -> np.ndarray:
 
     r = rankdata(t, method="average")
     return norm.ppf((r - 0.5) / len(t))
+
+
+def _power(t: np.ndarray) -> np.ndarray:
+    """Yeo-Johnson power transform of standardised GP targets, lambda by maximum likelihood (as HEBO
+    warps its outputs): near-identity for Gaussian-looking targets, compresses heavy tails."""
+    from scipy.stats import yeojohnson
+
+    z = (t - t.mean()) / (t.std() or 1.0)
+    try:
+        out, _ = yeojohnson(z)
+    except (ValueError, FloatingPointError):  # degenerate set: keep the standardised values
+        return z
+    return out if np.all(np.isfinite(out)) else z
 
 
 def _clear_virtual(node) -> None:
