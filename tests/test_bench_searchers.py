@@ -101,3 +101,27 @@ def test_searcher_variants_parse_and_bad_ones_exit_2():
             parse_variant(bad)
     r = run_one("hartmann6", "lamcts[n_init=4]", 0, 8, 4)
     assert len(r["values"]) == 8 and r["searcher"] == "lamcts[n_init=4]"
+
+
+def test_merge_combines_filters_and_refuses_mixed_budgets(tmp_path, capsys):
+    from gpunet_ray.bench.searchers import main
+
+    a = {"meta": {"evals": 12}, "runs": [run_one("hartmann6", s, 0, 12, 4) for s in ("lamcts", "random")]}
+    b = {"meta": {"evals": 12}, "runs": [run_one("hartmann6", "random", 0, 12, 6),   # replaces a's random seed 0
+                                         run_one("mixed8", "random", 1, 12, 4)]}
+    (tmp_path / "a.json").write_text(json.dumps(a))
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    out = tmp_path / "m"
+    assert main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--searchers", "random,lamcts",
+                 "--problems", "hartmann6", "--out", str(out), "--tag", "x"]) == 0
+    rep = json.loads((out / "results_x.json").read_text())
+    assert [(r["problem"], r["searcher"]) for r in rep["runs"]] == [("hartmann6", "random"), ("hartmann6", "lamcts")]
+    assert rep["runs"][0]["values"] == b["runs"][0]["values"]  # the later file wins
+    assert (out / "table_x.md").read_text().startswith("| problem | random | lamcts |")
+    b["meta"]["evals"] = 50
+    (tmp_path / "b.json").write_text(json.dumps(b))
+    from gpunet_ray._cli import run_cli
+
+    assert run_cli(main, ["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(out)],
+                   prog="bench") == 2
+    assert "mix evaluation budgets" in capsys.readouterr().err

@@ -46,6 +46,11 @@ def _parser() -> OneLineParser:
                    help="median trial duration in the simulation, seconds (log-normal, sigma 0.5)")
     p.add_argument("--tune", action="store_true", help="also run lamcts on one problem through Ray Tune")
     p.add_argument("--skip-runs", action="store_true", help="only the extra parts (overhead/simulate/tune)")
+    p.add_argument("--merge", nargs="+", default=None, metavar="RESULTS_JSON",
+                   help="no runs: combine the runs of earlier results files (a later file's run of the same "
+                        "problem, searcher and seed wins), filtered and ordered by --problems/--searchers, "
+                        "into OUT/results_TAG.json and OUT/table_TAG.md")
+    p.add_argument("--tag", default=None, help="name of the output files (default: the number of evaluations)")
     return p
 
 
@@ -374,8 +379,58 @@ def tune_check(evals: int, seed: int = 0) -> dict:
 
 
 # -- main -------------------------------------------------------------------------------------------
+def merge(paths: Sequence[str], problems: Sequence[str] | None, searchers: Sequence[str] | None) -> tuple[dict, list]:
+    """Runs from several results files (later wins per problem/searcher/seed), filtered and ordered."""
+    runs: dict = {}
+    metas = []
+    for path in paths:
+        try:
+            rep = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read results file {path!r}: {exc}") from None
+        if not isinstance(rep, dict) or "runs" not in rep:
+            raise UsageError(f"{path!r} holds no runs (write it with python -m gpunet_ray.bench searchers)")
+        metas.append({"file": str(path), **rep.get("meta", {})})
+        for r in rep["runs"]:
+            runs[(r["problem"], r["searcher"], r["seed"])] = r
+    keep = list(runs.values())
+    if problems:
+        keep = [r for r in keep if r["problem"] in problems]
+    if searchers:
+        keep = [r for r in keep if r["searcher"] in searchers]
+    pi = {p: i for i, p in enumerate(problems or [])}
+    si = {x: i for i, x in enumerate(searchers or [])}
+    keep.sort(key=lambda r: (pi.get(r["problem"], len(pi)), si.get(r["searcher"], len(si)), r["seed"]))
+    if not keep:
+        raise UsageError("no runs left to merge after filtering by --problems/--searchers")
+    evals = {m.get("evals") for m in metas}
+    if len(evals) > 1:
+        raise UsageError(f"the results files mix evaluation budgets {sorted(evals)}; merge one budget at a time")
+    return {"merged_from": metas, "evals": evals.pop()}, keep
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.merge:
+        explicit_p = None if args.problems == "all" else [p for p in args.problems.split(",") if p]
+        explicit_s = None if args.searchers == ",".join(DEFAULT_SEARCHERS) else \
+            [x for x in args.searchers.split(",") if x]
+        meta, runs = merge(args.merge, explicit_p, explicit_s)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        tag = args.tag or str(meta["evals"])
+        summ = summarize(runs)
+        md = table_md(summ)
+        print(md)
+        meta["command"] = "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv)
+        report = {"meta": meta, "runs": runs,
+                  "summary": {**{k: v for k, v in summ.items() if k != "cells"},
+                              "cells": {f"{p}|{x}": c for (p, x), c in summ["cells"].items()}}}
+        (out / f"table_{tag}.md").write_text(md + "\n")
+        tmp = out / f".results_{tag}.json.tmp"
+        tmp.write_text(json.dumps(report, indent=1, default=str))
+        tmp.replace(out / f"results_{tag}.json")
+        return 0
     from gpunet_ray.searchers import list_optimizers
 
     from .problems import list_problems
@@ -425,14 +480,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         report["wall_s"] = time.time() - t0
         report["summary"] = {**{k: v for k, v in summ.items() if k != "cells"},
                              "cells": {f"{p}|{s}": c for (p, s), c in summ["cells"].items()}}
-        (out / f"table_{args.evals}.md").write_text(md + "\n")
+        (out / f"table_{args.tag or args.evals}.md").write_text(md + "\n")
     if args.overhead:
         report["overhead"] = overhead([int(x) for x in args.overhead_sizes.split(",")])
     if args.simulate:
         report["simulation"] = simulate(args.simulate, args.sim_trials, args.sim_duration)
     if args.tune:
         report["tune"] = tune_check(min(args.evals, 24))
-    name = "results_extra.json" if args.skip_runs else f"results_{args.evals}.json"
+    name = "results_extra.json" if args.skip_runs else f"results_{args.tag or args.evals}.json"
     tmp = out / f".{name}.tmp"
     tmp.write_text(json.dumps(report, indent=1, default=str))
     tmp.replace(out / name)
