@@ -88,6 +88,9 @@ class LAMCTS:
         gp_max_points: bound on the GP training set (nearest to the leaf's best point).
         max_depth: tree depth bound.
         gp_kernel: ``"rbf"`` or ``"matern"`` for the GP.
+        target_transform: ``"power"`` (default: Yeo-Johnson warp of the GP targets with the exponent
+            fitted by maximum likelihood, as HEBO does; tames heavy-tailed objectives), ``"copula"``
+            (rank-Gaussian) or ``"none"``.
     """
 
     def __init__(
@@ -108,7 +111,7 @@ class LAMCTS:
         max_depth: int = 6,
         gp_kernel: str = "rbf",
         local_fraction: float = 0.8,
-        target_transform: str = "none",
+        target_transform: str = "power",
         refine: bool = False,
     ):
         self.domain = as_domain(domain)
@@ -596,11 +599,11 @@ def _copula(t: np.ndarray) -> np.ndarray:
 def _power(t: np.ndarray) -> np.ndarray:
     """Yeo-Johnson power transform of standardised GP targets, lambda by maximum likelihood (as HEBO
     warps its outputs): near-identity for Gaussian-looking targets, compresses heavy tails."""
-    from scipy.stats import yeojohnson
+    from scipy.stats import yeojohnson, yeojohnson_normmax
 
     z = (t - t.mean()) / (t.std() or 1.0)
     try:
-        out, _ = yeojohnson(z)
+        out = yeojohnson(z, lmbda=float(yeojohnson_normmax(z)))
     except (ValueError, FloatingPointError):  # degenerate set: keep the standardised values
         return z
     return out if np.all(np.isfinite(out)) else z
