@@ -12,6 +12,7 @@ the model hub (see :mod:`gpunet_ray.hub`).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -355,6 +356,45 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
             ray.shutdown()
 
 
+def explain_trial_errors(out: Path, cands: dict[str, dict]) -> int:
+    """Give crashed trials a specific reason from Tune's ``error.txt``; returns how many were explained.
+
+    A trial whose worker raised past Tune's retries reaches the searcher as a bare error, recorded
+    as ``reason="trial_error"``; Tune writes the traceback into the trial's folder only afterwards.
+    Here the last line of that traceback is appended to the reason (``"trial_error: RuntimeError:
+    ..."``), in ``cands`` and as an update line in ``candidates.jsonl`` (so a re-publish agrees).
+    """
+    from .tuner import _LOG_FIELDS
+
+    todo = {c["trial_id"]: c for c in cands.values()
+            if c.get("status") == "failed" and c.get("reason") == "trial_error" and c.get("trial_id")}
+    if not todo:
+        return 0
+    updates = []
+    for err in sorted((out / EXPERIMENT).glob("*/error.txt")):
+        tid = next((t for t in todo if t in err.parent.name), None)
+        if tid is None:
+            continue
+        try:
+            lines = [ln.strip() for ln in err.read_text(errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            continue
+        if not lines:
+            continue
+        rec = todo.pop(tid)
+        rec["reason"] = f"trial_error: {lines[-1][:300]}"
+        rec["time"] = time.time()
+        updates.append({k: rec.get(k) for k in _LOG_FIELDS})  # a whole record, like the searcher's lines
+    if updates:
+        log = out / "candidates.jsonl"
+        text = log.read_text() if log.is_file() else ""
+        with open(log, "a") as f:
+            if text and not text.endswith("\n"):
+                f.write("\n")  # a torn last line stays torn; ours starts on a line of its own
+            f.writelines(json.dumps(u, default=str) + "\n" for u in updates)
+    return len(updates)
+
+
 def publish(out: Path, cfg: SearchConfig) -> None:
     """trials.parquet, hub.parquet/csv, HUB.md, pareto.png and models/<tier>/ from the candidate log."""
     import pandas as pd
@@ -363,6 +403,7 @@ def publish(out: Path, cfg: SearchConfig) -> None:
     from .tuner import load_candidates
 
     cands = load_candidates(out / "candidates.jsonl")
+    explain_trial_errors(out, cands)
     rows = [c for c in cands.values() if c.get("status") != "skipped"]
     df = pd.DataFrame(rows)
     for col in ("top1", "top5", "loss", "latency_ms", "latency_p90_ms", "latency_cv", "predicted_ms"):

@@ -199,3 +199,26 @@ def test_search_to_storage_uri(tmp_path, data):
                             "--out", uri], capture_output=True, text=True, timeout=300,
                            env={**ENV, "GPUNET_RAY_STAGING": str(env_dir)})
     assert again.returncode == 2 and "already holds a search" in again.stderr
+
+
+def test_crashed_trials_get_the_reason_from_tunes_error_file(tmp_path):
+    from gpunet_ray.search import explain_trial_errors
+    from gpunet_ray.tuner import load_candidates
+
+    log = tmp_path / "candidates.jsonl"
+    recs = [{"id": "c1", "status": "failed", "reason": "trial_error", "trial_id": "ab12_00003"},
+            {"id": "c2", "status": "failed", "reason": "diverged", "trial_id": "ab12_00004"},
+            {"id": "c3", "status": "failed", "reason": "trial_error", "trial_id": "ab12_00005"}]  # no error file
+    log.write_text("".join(json.dumps(r) + "\n" for r in recs) + '{"id": "c9", "sta')  # torn last line
+    trial = tmp_path / "tune" / "train_candidate_ab12_00003_3_arch=x_2026-11-26"
+    trial.mkdir(parents=True)
+    (trial / "error.txt").write_text("Failure # 1\nTraceback (most recent call last):\n  File ...\n"
+                                     "RuntimeError: simulated persistent fault (_inject='crash_always')\n\n")
+    cands = load_candidates(log)
+    assert explain_trial_errors(tmp_path, cands) == 1
+    want = "trial_error: RuntimeError: simulated persistent fault (_inject='crash_always')"
+    assert cands["c1"]["reason"] == want and cands["c3"]["reason"] == "trial_error"
+    assert cands["c2"]["reason"] == "diverged"
+    again = load_candidates(log)  # the log agrees, the torn line stayed ignored, and a re-run is a no-op
+    assert again["c1"]["reason"] == want and again["c1"]["trial_id"] == "ab12_00003" and "c9" not in again
+    assert explain_trial_errors(tmp_path, again) == 0
