@@ -111,8 +111,20 @@ def _num_batches(n: int, batch_size: int, drop_last: bool) -> int:
     return n // batch_size if drop_last else -(-n // batch_size)
 
 
+class _Loader:
+    """What every loader holds: its split, batch size, mode and target device (see :func:`make_loader`)."""
+
+    name = "loader"
+
+    def __init__(self, files: SplitFiles, batch_size: int, train: bool, device: torch.device) -> None:
+        self.files = files
+        self.batch_size = batch_size
+        self.train = train
+        self.device = device
+
+
 # -- DALI -----------------------------------------------------------------------------------------
-class DaliLoader:
+class DaliLoader(_Loader):
     """DALI pipeline: GPU (``mixed`` decode, GPU ops) on a CUDA device, else all ops on the CPU."""
 
     def __init__(self, files: SplitFiles, *, batch_size, resolution, train, device, augment, num_threads,
@@ -120,10 +132,7 @@ class DaliLoader:
         from nvidia.dali import fn, pipeline_def, types
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
-        self.files = files
-        self.batch_size = batch_size
-        self.train = train
-        self.device = device
+        super().__init__(files, batch_size, train, device)
         gpu = device.type == "cuda"
         self.name = "dali-gpu" if gpu else "dali-cpu"
         n = len(files)  # DALI shards are contiguous ranges of the file list
@@ -201,7 +210,7 @@ class _FileDataset(torch.utils.data.Dataset):
         return self.transform(img), self.labels[i]
 
 
-class TorchvisionLoader:
+class TorchvisionLoader(_Loader):
     """``torch.utils.data.DataLoader`` over torchvision's JPEG decoder and ``transforms.v2``."""
 
     name = "torchvision"
@@ -211,10 +220,7 @@ class TorchvisionLoader:
         from torchvision.transforms import InterpolationMode
         from torchvision.transforms import v2
 
-        self.files = files
-        self.batch_size = batch_size
-        self.train = train
-        self.device = device
+        super().__init__(files, batch_size, train, device)
         self.seed = seed
         self._epoch = 0
         self._shard = (shard_id, num_shards)
@@ -230,7 +236,6 @@ class TorchvisionLoader:
         self._ds = _FileDataset(list(files.files), list(files.labels), v2.Compose(tf))
         self._workers = max(0, int(num_threads))
         self.num_samples = len(files) // num_shards if train else len(range(shard_id, len(files), num_shards))
-        self.name = "torchvision"
 
     def __len__(self) -> int:
         return _num_batches(self.num_samples, self.batch_size, self.train)
