@@ -115,8 +115,11 @@ def test_merge_combines_filters_and_refuses_mixed_budgets(tmp_path, capsys):
     assert main(["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--searchers", "random,lamcts",
                  "--problems", "hartmann6", "--out", str(out), "--tag", "x"]) == 0
     rep = json.loads((out / "results_x.json").read_text())
-    assert [(r["problem"], r["searcher"]) for r in rep["runs"]] == [("hartmann6", "random"), ("hartmann6", "lamcts")]
-    assert rep["runs"][0]["values"] == b["runs"][0]["values"]  # the later file wins
+    assert rep["runs_merged"] == [["hartmann6", "random", 0], ["hartmann6", "lamcts", 0]]
+    cell = rep["summary"]["cells"]["hartmann6|random"]
+    f_opt = b["runs"][0]["f_opt"]
+    assert cell["median"] == pytest.approx(min(b["runs"][0]["values"]) - f_opt)  # the later file wins
+    assert [m["file"] for m in rep["meta"]["merged_from"]] == [str(tmp_path / "a.json"), str(tmp_path / "b.json")]
     assert (out / "table_x.md").read_text().startswith("| problem | random | lamcts |")
     b["meta"]["evals"] = 50
     (tmp_path / "b.json").write_text(json.dumps(b))

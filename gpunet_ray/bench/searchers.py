@@ -49,7 +49,8 @@ def _parser() -> OneLineParser:
     p.add_argument("--merge", nargs="+", default=None, metavar="RESULTS_JSON",
                    help="no runs: combine the runs of earlier results files (a later file's run of the same "
                         "problem, searcher and seed wins), filtered and ordered by --problems/--searchers, "
-                        "into OUT/results_TAG.json and OUT/table_TAG.md")
+                        "into OUT/table_TAG.md and OUT/results_TAG.json (summary and provenance; the runs stay in "
+                        "the merged files)")
     p.add_argument("--tag", default=None, help="name of the output files (default: the number of evaluations)")
     return p
 
@@ -423,7 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         md = table_md(summ)
         print(md)
         meta["command"] = "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv)
-        report = {"meta": meta, "runs": runs,
+        # no "runs": they stay in the merged files (named in meta.merged_from)
+        report = {"meta": meta, "runs_merged": [[r["problem"], r["searcher"], r["seed"]] for r in runs],
                   "summary": {**{k: v for k, v in summ.items() if k != "cells"},
                               "cells": {f"{p}|{x}": c for (p, x), c in summ["cells"].items()}}}
         (out / f"table_{tag}.md").write_text(md + "\n")
