@@ -312,3 +312,24 @@ def test_power_target_transform_is_validated_and_handles_heavy_tails():
     assert run("lamcts", 1, target_transform="power") == run("lamcts", 1, target_transform="power")
     for seed in range(3):
         assert min(run("lamcts", seed, target_transform="power")) < min(run("random", seed))
+
+
+def test_auto_target_transform_is_raw_until_enough_data_then_power():
+    from gpunet_ray.searchers._core import POWER_AUTO_MIN
+
+    dom = sphere_domain(3)
+    rng = np.random.default_rng(5)
+    data = [c for c in dom.from_unit(dom.uniform(rng, POWER_AUTO_MIN + 10))]
+
+    def fed(transform, n):
+        opt = LAMCTS(dom, seed=2, maximize=False, target_transform=transform)
+        for c in data[:n]:
+            opt.tell(c, math.exp(10 * sphere(c)))
+        return opt
+
+    small = 40
+    assert fed("auto", small).ask(4) == fed("none", small).ask(4)  # same suggestions as raw targets
+    big_auto, big_power = fed("auto", POWER_AUTO_MIN + 10), fed("power", POWER_AUTO_MIN + 10)
+    assert big_auto.ask(2) == big_power.ask(2)  # and as the power warp once there is enough data
+    assert big_auto._hyper["targets"] == "power"
+    assert LAMCTS(dom).options["target_transform"] == "auto"
