@@ -31,7 +31,8 @@ DEFAULT_SEARCHERS = ("lamcts", "random", "optuna-tpe", "optuna-gp", "hebo", "pyp
 def _parser() -> OneLineParser:
     p = OneLineParser(prog="python -m gpunet_ray.bench searchers", description=DESCRIPTION)
     p.add_argument("--problems", default="all", help="comma list (default: all) from problems.list_problems()")
-    p.add_argument("--searchers", default=",".join(DEFAULT_SEARCHERS), help="comma list")
+    p.add_argument("--searchers", default=None,
+                   help=f"comma list (default: {','.join(DEFAULT_SEARCHERS)}; with --merge: all, in file order)")
     p.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
     p.add_argument("--seeds", type=int, default=5, help="seeds per (problem, searcher) (default 5)")
     p.add_argument("--batch", type=int, default=8, help="suggestions per ask (default 8)")
@@ -414,8 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.merge:
         explicit_p = None if args.problems == "all" else [p for p in args.problems.split(",") if p]
-        explicit_s = None if args.searchers == ",".join(DEFAULT_SEARCHERS) else \
-            [x for x in args.searchers.split(",") if x]
+        explicit_s = None if args.searchers is None else [x for x in args.searchers.split(",") if x]
         meta, runs = merge(args.merge, explicit_p, explicit_s)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -438,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .problems import list_problems
 
     problems = list_problems() if args.problems == "all" else [p for p in args.problems.split(",") if p]
-    searchers = [s for s in args.searchers.split(",") if s]
+    searchers = [s for s in (args.searchers or ",".join(DEFAULT_SEARCHERS)).split(",") if s]
     bad = [p for p in problems if p not in list_problems()]
     if bad:
         raise UsageError(f"unknown problem(s) {bad}; use {', '.join(list_problems())}")
