@@ -96,6 +96,9 @@ class LAMCTS:
             raw targets until :data:`POWER_AUTO_MIN` feasible observations, then ``"power"``; the
             benchmark showed the warp helping at 200 evaluations and hurting at 50), ``"copula"``
             (rank-Gaussian) or ``"none"``.
+        acq_opt: how log-EI is maximised: ``"lbfgs"`` (default: score the region's candidates, then
+            polish the ``acq_starts`` (3) best by L-BFGS-B over the continuous dimensions) or
+            ``"candidates"`` (the best scored candidate).
     """
 
     def __init__(
@@ -118,8 +121,9 @@ class LAMCTS:
         local_fraction: float = 0.8,
         target_transform: str = "auto",
         refine: bool = False,
-        acq_opt: str = "candidates",
+        acq_opt: str = "lbfgs",
         acq_starts: int = 3,
+        acq_radius: float = 0.1,
     ):
         self.domain = as_domain(domain)
         P = len(self.domain)
@@ -157,6 +161,7 @@ class LAMCTS:
             "refine": bool(refine),
             "acq_opt": str(acq_opt),
             "acq_starts": int(acq_starts),
+            "acq_radius": float(acq_radius),
         }
         self.constraint = constraint
         self._sign = np.array([1.0 if m else -1.0 for m in maximize])
@@ -469,18 +474,27 @@ class LAMCTS:
         if tt == "auto":  # a power warp needs enough data for its exponent; raw targets before that
             tt = "power" if int(feas.sum()) >= POWER_AUTO_MIN else "none"
         fg = feas[gp_idx]
+        refit = self._hyper is None or len(self._flat) - self._hyper_n >= max(1, len(self._flat) // 20) \
+            or len(self._hyper["lengthscale"]) != X_all.shape[1] or self._hyper.get("targets", "none") != tt
+        lam = None
         if tt != "none" and fg.sum() >= 3:
-            # warp the feasible targets only; infeasible ones go below the warped minimum again
-            warped = (_copula if tt == "copula" else _power)(tg[fg])
+            # warp the feasible targets only; infeasible ones go below the warped minimum again.
+            # The power exponent is refitted with the GP's hyper-parameters (every ~n/20 tells).
+            if tt == "copula":
+                warped = _copula(tg[fg])
+            else:
+                lam = None if refit else self._hyper.get("power_lambda")
+                warped, lam = _power(tg[fg], lam)
             tg = tg.copy()
             tg[fg] = warped
             if (~fg).any():
                 span = float(np.ptp(warped))
                 tg[~fg] = warped.min() - (0.2 * span if span > 0 else 1.0)
-        if self._hyper is None or len(self._flat) - self._hyper_n >= max(1, len(self._flat) // 20) \
-                or len(self._hyper["lengthscale"]) != X_all.shape[1] or self._hyper.get("targets", "none") != tt:
+        if refit:
             self._hyper = _gp.fit_hyper(Xg, tg, kernel=o["gp_kernel"], seed=self._seed_base + len(self._flat))
             self._hyper["targets"] = tt
+            if lam is not None:
+                self._hyper["power_lambda"] = lam
             self._hyper_n = len(self._flat)
         # pending points (constant liar = the GP set's minimum)
         pend = list(self._pending.values())
@@ -502,7 +516,7 @@ class LAMCTS:
             top = C[np.argsort(-score, kind="stable")[:10]]
             R = self._perturb(top, 40, sigma_range=(0.003, 0.05)) if o.get("refine", False) else []
             if o.get("acq_opt", "candidates") == "lbfgs":
-                R = self._lbfgs(gp, top[:o.get("acq_starts", 3)], best_f)
+                R = self._lbfgs(gp, top[:o.get("acq_starts", 3)], best_f, radius=o.get("acq_radius", 0.1))
             if len(R):
                 mR, sR = gp.predict(d.unit_to_features(R))
                 C = np.vstack([C, R])
@@ -557,11 +571,15 @@ class LAMCTS:
             C = C[:n_loc] if inside[:n_loc].sum() < 10 else C[:n_loc][inside[:n_loc]]
         return C
 
-    def _lbfgs(self, gp, starts: np.ndarray, best_f: float, maxiter: int = 40) -> np.ndarray:
-        """Polish the best candidates by L-BFGS-B on log-EI over the continuous dims (others fixed).
+    def _lbfgs(self, gp, starts: np.ndarray, best_f: float, maxiter: int = 40, radius: float = 0.1) -> np.ndarray:
+        """Polish the best candidates by L-BFGS-B on log-EI over the continuous dims (others fixed),
+        each inside a box of half-width ``radius`` (unit coordinates) around it: a local polish of
+        what the region's candidates found, not a global jump (unbounded, EI runs to the box's
+        corners where the GP is most uncertain).
 
-        Gradients by forward differences, all D+1 points of one gradient in one GP call; the
-        result is snapped. Empty when the domain has no continuous dimension.
+        All starts are polished together as one separable problem (the sum of their -log-EI), so
+        each iteration is one GP call on ``S * (k + 1)`` points (forward-difference gradients over
+        the ``k`` continuous dims). The results are snapped. Empty without continuous dimensions.
         """
         from scipy.optimize import minimize
 
@@ -569,30 +587,28 @@ class LAMCTS:
         cont = np.array([p.kind in ("float", "log") and not p.q for p in d.params])
         if not cont.any() or not len(starts):
             return np.empty((0, len(d)))
-        k = int(cont.sum())
-        h = 1e-5
-        out = []
-        for u0 in starts:
-            base = u0.copy()
+        S, k, h = len(starts), int(cont.sum()), 1e-5
+        base = np.repeat(np.asarray(starts, dtype=float), k + 1, axis=0)  # (S*(k+1), P)
+        step = np.vstack([np.zeros(k), np.eye(k) * h])  # row 0: the point, rows 1..k: +h along one dim
 
-            def f_and_g(z, base=base):
-                pts = np.repeat(base[None, :], k + 1, axis=0)
-                Z = np.repeat(z[None, :], k + 1, axis=0)
-                Z[np.arange(1, k + 1), np.arange(k)] += h
-                pts[:, cont] = np.clip(Z, 0.0, 1.0)
-                m, sd = gp.predict(d.unit_to_features(pts))
-                v = -_gp.log_ei(m, sd, best_f)
-                return float(v[0]), (v[1:] - v[0]) / h
+        def f_and_g(z):
+            Z = (z.reshape(S, 1, k) + step[None]).reshape(-1, k)
+            pts = base.copy()
+            pts[:, cont] = np.clip(Z, 0.0, 1.0)
+            m, sd = gp.predict(d.unit_to_features(pts))
+            v = (-_gp.log_ei(m, sd, best_f)).reshape(S, k + 1)
+            return float(v[:, 0].sum()), ((v[:, 1:] - v[:, :1]) / h).reshape(-1)
 
-            try:
-                res = minimize(f_and_g, base[cont], jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * k,
-                               options={"maxiter": maxiter})
-            except (ValueError, FloatingPointError):  # pragma: no cover - numerical trouble: keep the start
-                continue
-            u = base.copy()
-            u[cont] = np.clip(res.x, 0.0, 1.0)
-            out.append(u)
-        return d.snap(np.array(out)) if out else np.empty((0, len(d)))
+        z0 = np.asarray(starts, dtype=float)[:, cont].reshape(-1)
+        bounds = list(zip(np.maximum(z0 - radius, 0.0), np.minimum(z0 + radius, 1.0)))
+        try:
+            res = minimize(f_and_g, z0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter})
+            z = res.x
+        except (ValueError, FloatingPointError):  # pragma: no cover - numerical trouble: keep the starts
+            z = z0
+        out = np.asarray(starts, dtype=float).copy()
+        out[:, cont] = np.clip(z.reshape(S, k), 0.0, 1.0)
+        return d.snap(out)
 
     def _perturb(self, centres: np.ndarray, per: int, sigma_range=(0.003, 0.05)) -> np.ndarray:
         """``per`` small Gaussian moves (numeric dims) around each centre, snapped; no region test."""
@@ -656,17 +672,34 @@ def _copula(t: np.ndarray) -> np.ndarray:
     return norm.ppf((r - 0.5) / len(t))
 
 
-def _power(t: np.ndarray) -> np.ndarray:
-    """Yeo-Johnson power transform of standardised GP targets, lambda by maximum likelihood (as HEBO
-    warps its outputs): near-identity for Gaussian-looking targets, compresses heavy tails."""
-    from scipy.stats import yeojohnson, yeojohnson_normmax
+def _power(t: np.ndarray, lam: list | None = None) -> tuple[np.ndarray, list | None]:
+    """Power warp of GP targets ``t`` (maximised), with the exponent by maximum likelihood, as HEBO
+    warps its outputs: Box-Cox on the losses ``-t`` when they are all positive (an exponential tail
+    becomes linear: Box-Cox's limit is the log), else Yeo-Johnson on the standardised targets.
+    Near-identity for Gaussian-looking targets. ``lam``: ``[family, exponent]`` to reuse, or
+    ``None`` to fit. Returns the warped targets (maximised) and the ``[family, exponent]`` used."""
+    from scipy.stats import boxcox, boxcox_normmax, yeojohnson, yeojohnson_normmax
 
-    z = (t - t.mean()) / (t.std() or 1.0)
+    loss = -np.asarray(t, dtype=float)
+    family = "boxcox" if loss.min() > 0 else "yeojohnson"
+    if lam is not None and lam[0] != family:
+        lam = None  # the sign of the data changed: refit
     try:
-        out = yeojohnson(z, lmbda=float(yeojohnson_normmax(z)))
-    except (ValueError, FloatingPointError):  # degenerate set: keep the standardised values
-        return z
-    return out if np.all(np.isfinite(out)) else z
+        if family == "boxcox":
+            scaled = loss / np.exp(np.mean(np.log(loss)))  # geometric mean 1: scale-free exponent
+            if lam is None:
+                lam = ["boxcox", float(boxcox_normmax(scaled, method="mle"))]
+            w = -boxcox(scaled, lmbda=lam[1])
+        else:
+            z = (loss - loss.mean()) / (loss.std() or 1.0)
+            if lam is None:
+                lam = ["yeojohnson", float(yeojohnson_normmax(z))]
+            w = -yeojohnson(z, lmbda=lam[1])
+    except (ValueError, FloatingPointError, OverflowError):
+        w = None
+    if w is None or not np.all(np.isfinite(w)):  # degenerate set: keep the standardised targets
+        return (t - t.mean()) / (t.std() or 1.0), None
+    return w, lam
 
 
 def _clear_virtual(node) -> None:
