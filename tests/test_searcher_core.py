@@ -336,7 +336,7 @@ def test_auto_target_transform_is_raw_until_enough_data_then_power():
     big_auto, big_power = fed("auto", POWER_AUTO_MIN + 10), fed("power", POWER_AUTO_MIN + 10)
     assert big_auto.ask(2) == big_power.ask(2)  # and as the power warp once there is enough data
     assert big_auto._hyper["targets"] == "power"
-    assert LAMCTS(dom).options["target_transform"] == "auto"
+    assert LAMCTS(dom).options["target_transform"] == "power"  # the default since the Box-Cox branch
 
 
 def test_lbfgs_acquisition_polish_raises_log_ei_and_respects_the_box():

@@ -91,10 +91,10 @@ class LAMCTS:
         gp_max_points: bound on the GP training set (nearest to the leaf's best point).
         max_depth: tree depth bound.
         gp_kernel: ``"rbf"`` or ``"matern"`` for the GP.
-        target_transform: ``"power"`` (Yeo-Johnson warp of the feasible GP targets, exponent by
-            maximum likelihood, as HEBO does; tames heavy-tailed objectives), ``"auto"`` (default:
-            raw targets until :data:`POWER_AUTO_MIN` feasible observations, then ``"power"``; the
-            benchmark showed the warp helping at 200 evaluations and hurting at 50), ``"copula"``
+        target_transform: ``"power"`` (default: a power warp of the feasible GP targets with the
+            exponent by maximum likelihood, as HEBO does: Box-Cox on positive losses, which turns an
+            exponential tail linear, else Yeo-Johnson; refitted with the GP), ``"auto"`` (raw targets
+            until :data:`POWER_AUTO_MIN` feasible observations, then ``"power"``), ``"copula"``
             (rank-Gaussian) or ``"none"``.
         acq_opt: how log-EI is maximised: ``"lbfgs"`` (default: score the region's candidates, then
             polish the ``acq_starts`` (3) best by L-BFGS-B over the continuous dimensions) or
@@ -119,7 +119,7 @@ class LAMCTS:
         max_depth: int = 6,
         gp_kernel: str = "rbf",
         local_fraction: float = 0.8,
-        target_transform: str = "auto",
+        target_transform: str = "power",
         refine: bool = False,
         acq_opt: str = "lbfgs",
         acq_starts: int = 3,
