@@ -4,7 +4,7 @@
   standard boxes.
 * ``mixed8``: 4 continuous + 2 integer + 2 categorical dimensions with interactions (the
   categorical ``c0`` shifts the continuous optimum); ``f_opt = 0``.
-* Held out (added after the defaults were chosen, never used to tune them):
+* Held out (added after the first-round defaults; never used to choose a default):
   ``ackley10-shifted`` and ``levy10-shifted`` move the optimum off the box centre to a fixed
   point drawn once (seed 2026, inside the middle 80 % of each side), so a sampler's bias towards
   the centre earns nothing; ``styblinski10`` is BoTorch's Styblinski-Tang-10 (optimum near a
@@ -191,7 +191,7 @@ _PROBLEMS: dict[str, Callable[[], Problem]] = {
     "rosenbrock10": lambda: _botorch("rosenbrock10", "Rosenbrock", 10),
     "mixed8": _mixed,
     "tiny-gpunet": _tiny,
-    # held out: added after the defaults were chosen
+    # held out: never used to choose a default
     "ackley10-shifted": lambda: _shifted("ackley10-shifted", "ackley", 10),
     "levy10-shifted": lambda: _shifted("levy10-shifted", "levy", 10),
     "styblinski10": lambda: _botorch("styblinski10", "StyblinskiTang", 10),
