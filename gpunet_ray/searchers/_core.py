@@ -97,8 +97,9 @@ class LAMCTS:
             until :data:`POWER_AUTO_MIN` feasible observations, then ``"power"``), ``"copula"``
             (rank-Gaussian) or ``"none"``.
         acq_opt: how log-EI is maximised: ``"lbfgs"`` (default: score the region's candidates, then
-            polish the ``acq_starts`` (3) best by L-BFGS-B over the continuous dimensions) or
-            ``"candidates"`` (the best scored candidate).
+            polish the ``acq_starts`` (3) best by L-BFGS-B over the continuous dimensions, each
+            within ``acq_radius`` (0.1, unit coordinates) of where it started) or ``"candidates"``
+            (the best scored candidate).
     """
 
     def __init__(
