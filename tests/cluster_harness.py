@@ -55,6 +55,13 @@ def _procs() -> dict[int, str]:
     return out
 
 
+def _ppid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _reap() -> None:
     """PID 1 duty: reap orphaned (daemonised) Ray processes that exited."""
     for pid in list(_procs()):
@@ -131,6 +138,11 @@ class Cluster:
 
     def raylet_pids(self, ip: str) -> list[int]:
         return _find("/raylet/raylet", f"--node_ip_address={ip} ")
+
+    def running_trials(self, ip: str) -> list[int]:
+        """PIDs of Tune trial workers executing on node ``ip`` (``ray::ImplicitFunc.train``, started by its raylet)."""
+        raylets = set(self.raylet_pids(ip))
+        return [p for p, c in _procs().items() if c.startswith("ray::ImplicitFunc.train") and _ppid(p) in raylets]
 
 
 # -- the search -------------------------------------------------------------------------------------
@@ -273,8 +285,10 @@ def scenario_node_loss(cluster: Cluster, work: Path, data: Path) -> dict:
     proc = start_search(cluster, work, "--config", str(write_config(work, data)), "--out", str(out))
 
     def mid_search():
+        # a result is in, and a trial is really executing on the training node (not only suggested:
+        # a suggested trial may still wait for resources, and would then survive the loss untouched)
         st = [r["status"] for r in latest(out).values()]
-        return "trained" in st and "training" in st
+        return "trained" in st and "training" in st and bool(cluster.running_trials(TRAIN))
 
     injected: dict = {"raylet_killed": 0, "replacement_nodes": 0}
     if wait_until(mid_search, 400, proc):
