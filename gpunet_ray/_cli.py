@@ -17,6 +17,23 @@ class UsageError(GpunetRayError):
     reason = "usage_error"
 
 
+def key_values(items: Sequence[str], what: str, example: str) -> dict:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}``: values read as YAML scalars (one that is not
+    valid YAML stays a string); a malformed item is a :class:`UsageError` naming ``what``."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, val = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"{what}: {item!r} is not KEY=VALUE (e.g. {example})")
+        try:
+            out[key.strip()] = yaml.safe_load(val)
+        except yaml.YAMLError:
+            out[key.strip()] = val
+    return out
+
+
 class OneLineParser(argparse.ArgumentParser):
     """``argparse`` whose errors are a single line (``prog: error: ...``) and exit code 2."""
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gpunet_ray._cli import OneLineParser, run_cli
+from gpunet_ray._cli import OneLineParser, key_values, run_cli
 from gpunet_ray.errors import ConfigError
 
 PROG = "python -m gpunet_ray.latency"
@@ -76,17 +76,7 @@ def _parser() -> OneLineParser:
 def _clock(args) -> dict:
     """Backend options: ``--option KEY=VALUE`` (values read as YAML scalars), and ``clock`` only
     where given (GPU backends take no clock option)."""
-    import yaml
-
-    opts = {}
-    for item in args.option:
-        key, sep, val = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--option takes KEY=VALUE (e.g. cuda_graphs=false), got {item!r}")
-        try:
-            opts[key.strip()] = yaml.safe_load(val)
-        except yaml.YAMLError:
-            opts[key.strip()] = val
+    opts = key_values(args.option, "--option", "cuda_graphs=false")
     if args.clock:
         opts["clock"] = args.clock
     return opts

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gpunet_ray._cli import OneLineParser, UsageError
+from gpunet_ray._cli import OneLineParser, UsageError, key_values
 
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
 
@@ -82,20 +82,13 @@ def _run_pypop7(problem, seed: int, evals: int, batch: int) -> dict:
 
 def parse_variant(searcher: str) -> tuple[str, dict]:
     """``"lamcts[target_transform=power,cp=0.2]"`` -> ``("lamcts", {...})`` (values read as YAML scalars)."""
-    import yaml
-
     name, sep, rest = searcher.partition("[")
     if not sep:
         return searcher, {}
     if not rest.endswith("]"):
         raise UsageError(f"searcher variant {searcher!r} must look like name[key=value,...]")
-    opts = {}
-    for item in filter(None, rest[:-1].split(",")):
-        k, eq, v = item.partition("=")
-        if not eq or not k.strip():
-            raise UsageError(f"searcher variant {searcher!r}: {item!r} is not key=value")
-        opts[k.strip()] = yaml.safe_load(v)
-    return name, opts
+    return name, key_values(list(filter(None, rest[:-1].split(","))), f"searcher variant {searcher!r}",
+                            "lamcts[cp=0.2]")
 
 
 def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:
