@@ -3,12 +3,19 @@
     python -m gpunet_ray.arch info FILE.json|--preset NAME [--json]
     python -m gpunet_ray.arch sample --space gpunet|tiny|FILE.yaml --n N --seed S --out DIR
     python -m gpunet_ray.arch export FILE.json --onnx OUT.onnx [--fp16] [--opset N]
+                                     [--max-params N] [--max-activation-gb G]
     python -m gpunet_ray.arch presets
+
+``export`` checks the network's size from its statistics before building anything (see
+:func:`gpunet_ray.search_space.stats.check_size`): above ``--max-params`` parameters (default
+1e9) or ``--max-activation-gb`` GB of activation memory at batch 1 (default 32) it exits 2 with
+one line and writes nothing.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -17,6 +24,7 @@ from ._cli import OneLineParser, run_cli
 from .errors import ConfigError, InvalidArchitecture
 from .search_space import ArchSpec, arch_stats, get_space, load_arch_file
 from .search_space.presets import PRESETS, get_preset
+from .search_space.stats import Limits, check_size
 
 PROG = "python -m gpunet_ray.arch"
 
@@ -41,8 +49,28 @@ def _parser() -> OneLineParser:
     exp.add_argument("--onnx", required=True, help="output .onnx path")
     exp.add_argument("--fp16", action="store_true", help="export FP16 weights and input")
     exp.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the pinned one)")
+    exp.add_argument("--max-params", type=_limit_arg(int, "--max-params"), default=None,
+                     help="refuse networks with more parameters (default 1e9)")
+    exp.add_argument("--max-activation-gb", type=_limit_arg(float, "--max-activation-gb"), default=None,
+                     help="refuse networks needing more activation memory at batch 1, in GB (default 32)")
     sub.add_parser("presets", help="list built-in architectures")
     return p
+
+
+def _limit_arg(conv, flag: str):
+    """argparse type for a positive size limit (``1e9`` accepted for integers)."""
+
+    def parse(text: str):
+        try:
+            v = float(text)
+            v = conv(v) if conv is float else int(v)
+        except (ValueError, OverflowError):
+            raise ConfigError(f"{flag} must be a positive number, got {text!r}") from None
+        if not (math.isfinite(v) and v > 0):
+            raise ConfigError(f"{flag} must be a positive number, got {text!r}")
+        return v
+
+    return parse
 
 
 def describe(spec: ArchSpec) -> dict:
@@ -126,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = Path(args.onnx)
         if out.suffix != ".onnx":
             raise ConfigError(f"--onnx must name a .onnx file, got {str(out)!r}")
+        check_size(spec, batch=1, limits=Limits.from_any(None, max_params=args.max_params,
+                                                         max_activation_gb=args.max_activation_gb),
+                   flags=("--max-params", "--max-activation-gb"))
         from .search_space.builder import ONNX_OPSET, export_onnx
 
         export_onnx(spec, out, opset=args.opset or ONNX_OPSET, fp16=args.fp16)

@@ -16,6 +16,7 @@ __all__ = [
     "BackendUnavailable",
     "DatasetError",
     "ConfigError",
+    "TooLarge",
     "reason_of",
 ]
 
@@ -66,6 +67,14 @@ class ConfigError(GpunetRayError):
     """A configuration value (CLI flag or YAML field) is invalid."""
 
     reason = "config_error"
+
+
+class TooLarge(GpunetRayError):
+    """The network's parameter count or activation memory at the requested batch is above the
+    configured limit (checked from the arch statistics before any tensor is allocated; see
+    :func:`gpunet_ray.search_space.stats.check_size`)."""
+
+    reason = "too_large"
 
 
 def reason_of(exc: BaseException) -> str:
