@@ -63,7 +63,7 @@ class DatasetError(GpunetRayError):
     reason = "dataset_error"
 
 
-class ConfigError(GpunetRayError):
+class ConfigError(GpunetRayError, ValueError):
     """A configuration value (CLI flag or YAML field) is invalid."""
 
     reason = "config_error"
