@@ -14,6 +14,7 @@ one line and writes nothing.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
@@ -49,26 +50,25 @@ def _parser() -> OneLineParser:
     exp.add_argument("--onnx", required=True, help="output .onnx path")
     exp.add_argument("--fp16", action="store_true", help="export FP16 weights and input")
     exp.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the pinned one)")
-    exp.add_argument("--max-params", type=_limit_arg(int, "--max-params"), default=None,
+    exp.add_argument("--max-params", type=_limit_arg(int), default=None,
                      help="refuse networks with more parameters (default 1e9)")
-    exp.add_argument("--max-activation-gb", type=_limit_arg(float, "--max-activation-gb"), default=None,
+    exp.add_argument("--max-activation-gb", type=_limit_arg(float), default=None,
                      help="refuse networks needing more activation memory at batch 1, in GB (default 32)")
     sub.add_parser("presets", help="list built-in architectures")
     return p
 
 
-def _limit_arg(conv, flag: str):
+def _limit_arg(conv):
     """argparse type for a positive size limit (``1e9`` accepted for integers)."""
 
     def parse(text: str):
         try:
             v = float(text)
-            v = conv(v) if conv is float else int(v)
-        except (ValueError, OverflowError):
-            raise ConfigError(f"{flag} must be a positive number, got {text!r}") from None
+        except ValueError:
+            v = math.nan
         if not (math.isfinite(v) and v > 0):
-            raise ConfigError(f"{flag} must be a positive number, got {text!r}")
-        return v
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+        return conv(v)
 
     return parse
 

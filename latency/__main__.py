@@ -1,7 +1,10 @@
 """CLI: ``python -m gpunet_ray.latency {measure,table,predict-eval}``.
 
 Bad input (unknown backend, missing dependency, invalid architecture, unreadable table) exits
-with code 2 and one line on stderr; nothing half-written is left behind.
+with code 2 and one line on stderr; nothing half-written is left behind. ``measure`` and
+``table`` check every network's size before building it (``--max-params``, default 1e9;
+``--max-activation-gb``: activation memory at ``--batch``, default 32 GB; see
+:func:`gpunet_ray.search_space.stats.check_size`): a larger one exits 2 the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +30,31 @@ def _positive_int(s: str) -> int:
     return v
 
 
+def _positive_number(integer: bool):
+    def parse(text: str):
+        import argparse
+        import math
+
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+        return int(v) if integer else v
+
+    return parse
+
+
+_LIMIT_FLAGS = ("--max-params", "--max-activation-gb")
+
+
+def _limits(args):
+    from gpunet_ray.search_space.stats import Limits
+
+    return Limits.from_any(None, max_params=args.max_params, max_activation_gb=args.max_activation_gb)
+
+
 def _parser() -> OneLineParser:
     from .backends import DEFAULT_BACKEND
 
@@ -43,6 +71,10 @@ def _parser() -> OneLineParser:
                         help="CPU backends: auto (thread CPU clock with 1 thread, else wall clock)")
         sp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="backend option, repeatable (e.g. cuda_graphs=false for eager torch-cuda timing)")
+        sp.add_argument("--max-params", type=_positive_number(True), default=None,
+                        help="refuse networks with more parameters (default 1e9)")
+        sp.add_argument("--max-activation-gb", type=_positive_number(False), default=None,
+                        help="refuse networks needing more activation memory at --batch, in GB (default 32)")
 
     m = sub.add_parser("measure", help="measure one GPUNet JSON architecture")
     m.add_argument("file", help="GPUNet JSON architecture file")
@@ -86,12 +118,16 @@ def _measure(args) -> int:
     from .cache import LatencyCache
     from .measure import as_spec, measure_latency
 
+    from gpunet_ray.search_space.stats import check_size
+
     spec = as_spec(Path(args.file))
     if args.time_cap is not None and not args.time_cap > 0:
         raise ConfigError(f"--time-cap must be positive, got {args.time_cap}")
+    limits = _limits(args)
+    check_size(spec, batch=args.batch, limits=limits, flags=_LIMIT_FLAGS)  # before any backend or cache
     rec = measure_latency(spec, backend=args.backend, threads=args.threads, batch=args.batch,
                           precision=args.precision, repeats=args.repeats, time_cap_s=args.time_cap,
-                          cache=LatencyCache(args.cache) if args.cache else None, **_clock(args))
+                          cache=LatencyCache(args.cache) if args.cache else None, limits=limits, **_clock(args))
     if args.json:
         print(json.dumps(rec.to_dict(), sort_keys=True))
     else:
@@ -102,10 +138,14 @@ def _measure(args) -> int:
 
 
 def _table(args) -> int:
+    import functools
+
     from gpunet_ray.search_space import get_space
+    from gpunet_ray.search_space.stats import check_size
 
     from .backends import get_backend
     from .cache import LatencyCache
+    from .measure import measure_latency
     from .table import measure_table, sample_unique, write_table
 
     out = Path(args.out)
@@ -115,9 +155,13 @@ def _table(args) -> int:
     get_backend(args.backend, threads=args.threads, batch=args.batch, precision=args.precision,
                 **_clock(args))  # fail early, before sampling and measuring
     specs = sample_unique(space, args.n, seed=args.seed)
+    limits = _limits(args)
+    for spec in specs:  # every size before the first measurement
+        check_size(spec, batch=args.batch, limits=limits, flags=_LIMIT_FLAGS)
     cache = None if args.no_cache else LatencyCache(args.cache)
     df = measure_table(specs, backend=args.backend, threads=args.threads, batch=args.batch,
-                       precision=args.precision, cache=cache, progress=not args.no_progress, **_clock(args))
+                       precision=args.precision, cache=cache, progress=not args.no_progress,
+                       measure=functools.partial(measure_latency, limits=limits), **_clock(args))
     write_table(df, out)
     hits = cache.hits if cache is not None else 0
     print(f"wrote {len(df)} architectures to {out} (median {df.median_ms.min():.3f}-{df.median_ms.max():.3f} ms; "

@@ -44,6 +44,7 @@ def measure_latency(
     time_cap_s: float | None = None,
     policy: TimingPolicy | None = None,
     cache: LatencyCache | str | os.PathLike | None = None,
+    limits: Any = None,
     **backend_options: Any,
 ) -> LatencyRecord:
     """Measure ``spec`` and return its :class:`LatencyRecord` (median_ms: per batch of ``batch``).
@@ -52,10 +53,12 @@ def measure_latency(
     ``batch``, ``precision`` and options are the instance's). ``repeats`` fixes the number of timed
     runs; otherwise runs repeat until the median is stable or ``time_cap_s`` (see
     :class:`TimingPolicy`). With ``cache`` (a :class:`LatencyCache` or a path) a hit is returned
-    without measuring, and a fresh record is stored.
+    without measuring, and a fresh record is stored. ``limits``: the size limits checked before
+    the network is built (:class:`~gpunet_ray.search_space.stats.Limits` or a mapping; default:
+    :func:`~gpunet_ray.search_space.stats.default_limits`), at the backend's batch.
 
-    Raises :class:`InvalidArchitecture`, :class:`ConfigError`, :class:`BackendUnavailable`,
-    :class:`OutOfMemory` or ``MeasurementError``.
+    Raises :class:`InvalidArchitecture`, :class:`TooLarge`, :class:`ConfigError`,
+    :class:`BackendUnavailable`, :class:`OutOfMemory` or ``MeasurementError``.
     """
     spec = as_spec(spec)
     b = backend if isinstance(backend, Backend) else get_backend(
@@ -72,9 +75,10 @@ def measure_latency(
         hit = cache.get(spec.hash, b.fingerprint)
         if hit is not None:
             return hit
-    from gpunet_ray.search_space.stats import arch_stats
+    from gpunet_ray.search_space.stats import check_size
 
-    arch_stats(spec)  # raises InvalidArchitecture when a feature map vanishes, before any export
+    # InvalidArchitecture when a feature map vanishes, TooLarge above the limits: before any export
+    check_size(spec, batch=b.batch, limits=limits)
     rec = b.measure(spec, pol)
     if cache is not None:
         cache.put(rec)

@@ -71,9 +71,15 @@ class _LatencyActor:
                 "node_id": ray.get_runtime_context().get_node_id()}
 
     def measure(self, arch_string: str) -> LatencyRecord:
+        """Time one architecture. A network above the size limits (the actor's
+        :func:`~gpunet_ray.search_space.stats.default_limits`, at the backend's batch) raises
+        :class:`~gpunet_ray.errors.TooLarge` before anything is built: the request's future
+        fails with it and the actor keeps serving."""
         from gpunet_ray.search_space import ArchSpec
+        from gpunet_ray.search_space.stats import check_size
 
         spec = ArchSpec.from_arch_string(arch_string)
+        check_size(spec, batch=self.backend.batch)
         return self.backend.measure(spec, self.policy)
 
 

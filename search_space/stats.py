@@ -296,7 +296,8 @@ def _fmt_gb(b: int) -> str:
 
 def check_size(spec: ArchSpec, batch: int = 1, *, training: bool = False,
                limits: Limits | Mapping[str, Any] | None = None, dtype_bytes: int = 4,
-               flags: tuple[str, str] = ("max_params", "max_activation_gb")) -> dict:
+               flags: tuple[str, str] = ("the max_params limit (GPUNET_RAY_MAX_PARAMS)",
+                                         "the max_activation_gb limit (GPUNET_RAY_MAX_ACTIVATION_GB)")) -> dict:
     """Refuse ``spec`` with :class:`TooLarge` when it is above ``limits`` at ``batch``.
 
     Pure Python, no allocation. ``flags`` name the settings that raise the limits in the error

@@ -5,7 +5,10 @@ dataset's classes, trains it with ``recipe`` and calls ``report(metrics, checkpo
 every epoch. Failures that say something about the *candidate* are raised as typed errors, so
 callers can record them: :class:`~gpunet_ray.errors.TrainingDiverged` (non-finite loss),
 :class:`~gpunet_ray.errors.OutOfMemory` (accelerator memory; the model, optimiser and loaders are
-released before it is raised), :class:`~gpunet_ray.errors.InvalidArchitecture`.
+released before it is raised), :class:`~gpunet_ray.errors.InvalidArchitecture`,
+:class:`~gpunet_ray.errors.TooLarge` (the network's parameters or training activation memory at
+``recipe.batch_size``, computed from its statistics before anything is built, are above
+``limits``; see :func:`gpunet_ray.search_space.stats.check_size`).
 A bad dataset raises :class:`~gpunet_ray.errors.DatasetError` before anything is built.
 
 Per-epoch metrics (``report``'s first argument):
@@ -37,6 +40,7 @@ from torch import nn
 from gpunet_ray.data import SplitFiles, check_dataset, scan_split
 from gpunet_ray.errors import ConfigError, InvalidArchitecture, OutOfMemory, TrainingDiverged
 from gpunet_ray.search_space import ArchSpec, load_arch_file
+from gpunet_ray.search_space.stats import check_size
 
 from .loaders import Augment, make_loader
 from .optim import ModelEma, lr_at, make_optimizer
@@ -433,6 +437,7 @@ def train(
     num_threads: int | None = None,
     loader_threads: int = 2,
     teacher: nn.Module | None = None,
+    limits: Any = None,
     _inject: str | None = None,
 ) -> TrainResult:
     """Train ``spec`` on the ImageNet-layout folder ``data_dir``; see the module docstring.
@@ -449,6 +454,9 @@ def train(
     loader_threads: DALI threads / torchvision worker processes.
     teacher: a frozen model (see :func:`load_teacher`) for knowledge distillation
     (``recipe.kd_alpha``, ``recipe.kd_temperature``).
+    limits: size limits (:class:`~gpunet_ray.search_space.stats.Limits` or a mapping with
+    ``max_params`` / ``max_activation_gb``; default: ``default_limits()``), checked at
+    ``recipe.batch_size`` before the model is built (:class:`TooLarge`).
     _inject: test hook; ``"oom"`` raises a simulated CUDA out-of-memory error in the first step.
     """
     recipe = Recipe.from_dict(recipe)
@@ -461,6 +469,9 @@ def train(
         spec = spec.with_resolution(recipe.resolution)
     if _inject not in (None, "", "oom"):
         raise ConfigError(f"unknown _inject test hook {_inject!r}; only 'oom' exists")
+    check_size(spec, batch=recipe.batch_size, training=True, limits=limits,
+               flags=("limits.max_params (trial config 'limits', or GPUNET_RAY_MAX_PARAMS)",
+                      "limits.max_activation_gb (trial config 'limits', or GPUNET_RAY_MAX_ACTIVATION_GB)"))
     dev = resolve_device(device)
     if num_threads:
         torch.set_num_threads(int(num_threads))

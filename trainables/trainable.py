@@ -25,11 +25,17 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
 
 Every epoch reports ``top1, top5, loss, images_per_s, epoch, feasible, reason`` (+ extras, see
 :mod:`gpunet_ray.trainables.loop`). A candidate-specific failure (:class:`TrainingDiverged`,
-:class:`OutOfMemory`, :class:`InvalidArchitecture`) is reported once as a result with
+:class:`OutOfMemory`, :class:`InvalidArchitecture`, :class:`TooLarge`) is reported once as a result with
 ``feasible=False``, ``reason=<tag>``, ``error=<message>``, NaN metrics (so schedulers and
 ``get_best_result`` ignore it) and ``epoch`` = the epoch that failed (1 for an architecture that
 cannot be built), and the trial then ends normally; Tune's retry budget is left for
 infrastructure faults. Dataset and configuration errors are raised: they are not the candidate's.
+
+Before building, the network's size is computed from its statistics against the optional
+``config["limits"]`` (``{"max_params": N, "max_activation_gb": G}``, either key; defaults:
+:func:`~gpunet_ray.search_space.stats.default_limits`, 1e9 parameters and 256 GB of training
+activations at ``recipe.batch_size``): a larger candidate is reported as infeasible with
+``reason="too_large"`` (:class:`TooLarge`).
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from gpunet_ray.errors import (
     DatasetError,
     InvalidArchitecture,
     OutOfMemory,
+    TooLarge,
     TrainingDiverged,
     reason_of,
 )
@@ -58,7 +65,7 @@ __all__ = [
     "CANDIDATE_FAILURES",
 ]
 
-CANDIDATE_FAILURES = (TrainingDiverged, OutOfMemory, InvalidArchitecture)
+CANDIDATE_FAILURES = (TrainingDiverged, OutOfMemory, InvalidArchitecture, TooLarge)
 _RESERVED = {"arch", "arch_vector", "space", "data_dir", "recipe", "loader", "device", "num_threads",
              "loader_threads", "teacher", "num_classes", "_inject", "_inject_marker"}
 
@@ -98,6 +105,7 @@ def check_trial_config(config: Mapping[str, Any]):
     BackendUnavailable; call it in the driver so a bad path fails once, not in every trial.
     """
     from gpunet_ray.data import check_dataset
+    from gpunet_ray.search_space.stats import Limits
 
     from .loaders import resolve_loader
     from .recipe import Recipe
@@ -107,6 +115,7 @@ def check_trial_config(config: Mapping[str, Any]):
     Recipe.from_dict(config.get("recipe"))
     resolve_loader(config.get("loader", "auto"))
     resolve_device(config.get("device", "auto"))
+    Limits.from_any(config.get("limits"))
     n = config.get("num_classes")
     if n is not None and n != info.num_classes:
         raise ConfigError(f"num_classes is {n} but {info.root!r} has {info.num_classes} classes")
@@ -176,6 +185,7 @@ def run_candidate(
             num_threads=config.get("num_threads", 1),
             loader_threads=config.get("loader_threads", 1),
             teacher=teacher,
+            limits=config.get("limits"),
             _inject=inject if inject == "oom" else None,
         )
     except CANDIDATE_FAILURES as exc:
