@@ -46,9 +46,10 @@ def test_contract_without_tuner(tmp_path):
     assert s.set_search_properties("loss", "min", space()) is False  # already configured
     first = s.suggest("t0")
     assert first["lr"] == 0.01 and first["opt"] == {"name": "adam", "fixed": 7}
-    limited = ConcurrencyLimiter(s, max_concurrent=3)
+    limited = ConcurrencyLimiter(s, max_concurrent=2)
+    assert limited._limit_concurrency  # the limiter counts its own trials (t1, t2), as with Ray's searchers
     assert limited.suggest("t1") is not None and limited.suggest("t2") is not None
-    assert limited.suggest("t3") is None  # 3 live trials: t0, t1, t2
+    assert limited.suggest("t3") is None
     s.on_trial_result("t1", {"loss": 0.5, "training_iteration": 1})
     limited.on_trial_complete("t1", None)  # no final result: the last intermediate value is used
     s.on_trial_complete("t0", {"loss": float("nan")})  # NaN: infeasible, no crash

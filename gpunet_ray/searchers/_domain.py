@@ -9,11 +9,25 @@ vector views:
 * the *feature* view ``x in [0, 1]^D`` used by the models (k-means, SVM, GP): numeric parameters
   keep their unit coordinate, categorical parameters are one-hot.
 
-Integer, ordinal and categorical parameters round-trip exactly through both views. Pure numpy.
+Integer, ordinal and categorical parameters round-trip exactly through both views. Float
+parameters decode into ``[low, high)`` (Ray Tune's convention: the upper bound is excluded), or onto
+the grid ``ceil(low/q)*q .. floor(high/q)*q`` when quantised (both ends included, as Tune samples).
+
+A domain built from a Ray Tune param space (:meth:`Domain.from_tune`) keeps a *template* of the
+space: nested dicts, lists and tuples, constants, and conditional branches (a ``tune.choice`` whose
+options hold further search objects). The choice becomes a categorical parameter over its option
+indices; each option's search objects become parameters that are *active* only while that option
+is chosen. Inactive parameters always sit at a neutral value (the middle of their range), so a
+config has one flat form, one unit vector and one duplicate key. Pure numpy.
+
+:meth:`Domain.to_dict` is always JSON: values that do not survive JSON exactly (functions,
+``pathlib.Path``, tuples, ...) are written as placeholders, and :meth:`Domain.from_dict` refuses
+to rebuild a domain from them (the owner must rebuild it from the original space instead).
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -22,7 +36,7 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError
 
-__all__ = ["Param", "Domain", "KINDS"]
+__all__ = ["Param", "Domain", "KINDS", "json_exact"]
 
 KINDS = ("float", "log", "int", "ordinal", "categorical")
 
@@ -37,13 +51,64 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+#: key of the placeholder written by :meth:`Domain.to_dict` for a value that is not JSON.
+OPAQUE = "__gpunet_ray_opaque__"
+
+
+def json_exact(v: Any) -> bool:
+    """True if ``v`` survives a JSON round trip unchanged (same value, same container types)."""
+    try:
+        back = json.loads(json.dumps(v, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        return False
+    return _same_json(v, back)
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _encode_value(v: Any) -> Any:
+    """``v`` itself if it is JSON-exact, else a placeholder naming it (deterministic: no addresses)."""
+    v = _jsonable(v)
+    if json_exact(v):
+        return v
+    r = repr(v)
+    if " at 0x" in r or len(r) > 200:
+        r = f"<{type(v).__module__}.{type(v).__qualname__}>"
+    return {OPAQUE: r}
+
+
+def _is_opaque(v: Any) -> bool:
+    return isinstance(v, dict) and OPAQUE in v
+
+
+def _values_equal(a: Any, b: Any) -> bool:
+    """Config value equality that treats lists and tuples alike and never raises."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_values_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_values_equal(a[k], b[k]) for k in a)
+    try:
+        return a is b or bool(a == b)
+    except Exception:  # e.g. arrays: ambiguous truth value
+        return False
+
+
 @dataclass(frozen=True)
 class Param:
     """One dimension.
 
-    kind: ``float`` (uniform on [low, high]), ``log`` (log-uniform, low > 0), ``int`` (integers
-    low..high inclusive, step ``q``; ``log=True`` spaces them log-uniformly), ``ordinal`` (ordered
-    ``choices``), ``categorical`` (unordered ``choices``). ``q`` quantises ``float``/``log`` values.
+    kind: ``float`` (uniform on [low, high)), ``log`` (log-uniform on [low, high), low > 0),
+    ``int`` (integers low..high inclusive, step ``q``; ``log=True`` spaces them log-uniformly),
+    ``ordinal`` (ordered ``choices``), ``categorical`` (unordered ``choices``). ``q`` quantises
+    ``float``/``log`` values onto the multiples of ``q`` in [low, high] (as Tune's ``quniform``).
     """
 
     name: str
@@ -125,15 +190,19 @@ class Param:
             i = min(int(u * self.n), self.n - 1)
             return int(self.low + i * self.q)
         lo, hi = float(self.low), float(self.high)
+        if hi <= lo:
+            return lo
         if k == "log" or self.log:
             v = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
         else:
             v = lo + u * (hi - lo)
-        if self.q:
-            v = round(v / self.q) * self.q
-            v = min(max(v, lo if lo % self.q == 0 else math.ceil(lo / self.q) * self.q),
-                    hi if hi % self.q == 0 else math.floor(hi / self.q) * self.q)
-        return float(min(max(v, lo), hi))
+        if self.q:  # Tune's quantisation: multiples of q from ceil(lo/q)*q to floor(hi/q)*q
+            q = float(self.q)
+            k_lo, k_hi = math.ceil(lo / q - 1e-9), math.floor(hi / q + 1e-9)
+            if k_lo <= k_hi:
+                v = min(max(round(v / q), k_lo), k_hi) * q
+            return float(min(max(v, lo), hi))
+        return float(min(max(v, lo), math.nextafter(hi, lo)))  # [lo, hi): Tune excludes the upper bound
 
     def snap_vec(self, u: np.ndarray) -> np.ndarray:
         """Vectorised ``to_unit(from_unit(u))`` for an array of unit coordinates."""
@@ -145,6 +214,31 @@ class Param:
         if k in ("float", "log") and not self.q:
             return u
         return np.array([self.to_unit(self.from_unit(v)) for v in u])
+
+    @property
+    def neutral(self) -> Any:
+        """The value an inactive (conditional) parameter takes: the middle of its range."""
+        return self.from_unit(0.5)
+
+    def contains(self, v: Any) -> bool:
+        """True if ``v`` is a valid value of this parameter (never raises)."""
+        if self.kind in ("ordinal", "categorical"):
+            try:
+                self.choices.index(v)  # the test to_unit applies
+                return True
+            except Exception:  # ValueError, or an ambiguous comparison (arrays)
+                return False
+        if isinstance(v, bool):
+            return False
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            return False
+        if not math.isfinite(x) or not (float(self.low) <= x <= float(self.high)):
+            return False
+        if self.kind == "int":
+            return x == round(x) and (int(round(x)) - self.low) % self.q == 0
+        return True
 
     def value_to_json(self, v: Any) -> Any:
         """JSON form of a value: the choice index for ordinal/categorical, the number otherwise."""
@@ -160,7 +254,7 @@ class Param:
     def to_dict(self) -> dict:
         d = {"name": self.name, "kind": self.kind}
         if self.kind in ("ordinal", "categorical"):
-            d["choices"] = list(self.choices)
+            d["choices"] = [_encode_value(c) for c in self.choices]
         else:
             d.update(low=self.low, high=self.high)
             if self.q:
@@ -183,12 +277,19 @@ class Domain:
     ``canonical(config) -> config`` maps configs that describe the same object to one
     representative (e.g. :meth:`SearchSpace.canonical_config`); it is used only for duplicate
     detection. ``constants`` are added to every decoded config.
+
+    ``template`` (built by :meth:`from_tune`) describes the user-facing config instead: a tree of
+    ``("d", ((key, node), ...))`` dicts, ``("l", (node, ...))`` lists, ``("t", (node, ...))``
+    tuples, ``("c", value)`` constants, ``("p", name)`` parameters and ``("x", name, (node, ...))``
+    conditional choices (parameter ``name`` holds the option index; the parameters inside option
+    ``i`` are active only when it is ``i``).
     """
 
     params: tuple[Param, ...]
     constants: dict = field(default_factory=dict)
     canonical: Callable[[dict], dict] | None = field(default=None, compare=False)
     nested: bool = False  # decode to nested dicts (Tune spaces), keys split on "/"
+    template: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", tuple(self.params))
@@ -205,6 +306,21 @@ class Domain:
         object.__setattr__(self, "_dim", c)
         numeric = np.array([p.kind != "categorical" for p in self.params])
         object.__setattr__(self, "_numeric", numeric)
+        conditional = False
+        if self.template is not None:
+            seen: list[str] = []
+            _template_params(self.template, seen)
+            if sorted(seen) != sorted(names):
+                raise ConfigError(f"the config template names parameters {sorted(seen)}, the domain {sorted(names)}")
+            by_name = {p.name: p for p in self.params}
+            for node in _template_nodes(self.template):
+                if node[0] == "x":
+                    p = by_name[node[1]]
+                    if p.kind != "categorical" or tuple(p.choices) != tuple(range(len(node[2]))):
+                        raise ConfigError(f"conditional choice {p.name!r} must be a categorical over its option indices")
+                    conditional = True
+        object.__setattr__(self, "_conditional", conditional)
+        object.__setattr__(self, "_neutral", {p.name: p.neutral for p in self.params} if conditional else {})
 
     # -- sizes -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -235,13 +351,45 @@ class Domain:
 
     # -- conversions ---------------------------------------------------------------------------
     def flat(self, config: dict) -> dict:
-        """A (possibly nested) config as a flat dict of this domain's parameters."""
-        if self.nested:
-            config = _flatten(config)
-        missing = [p.name for p in self.params if p.name not in config]
-        if missing:
-            raise ConfigError(f"config is missing parameter(s) {missing}")
-        return {p.name: config[p.name] for p in self.params}
+        """A config as a flat dict of this domain's parameters.
+
+        ``config`` is either flat already (every parameter name a key) or the user-facing form
+        (nested for Tune spaces; a conditional choice is recognised by which option its value
+        matches). Inactive conditional parameters are set to their neutral value.
+        """
+        if not isinstance(config, dict):
+            raise ConfigError(f"a config must be a dict, got {type(config).__name__}")
+        if all(p.name in config for p in self.params):
+            out = {p.name: config[p.name] for p in self.params}
+        elif self.template is not None:
+            out = {}
+            _parse(self.template, config, out, False, "", {p.name: p for p in self.params})
+            active = self.active(out)
+            missing = [p.name for p in self.params if p.name not in out and active[p.name]]
+            if missing:
+                raise ConfigError(f"config is missing parameter(s) {missing}")
+        else:
+            if self.nested:
+                config = _flatten(config)
+            missing = [p.name for p in self.params if p.name not in config]
+            if missing:
+                raise ConfigError(f"config is missing parameter(s) {missing}")
+            out = {p.name: config[p.name] for p in self.params}
+        return self._neutralize(out)
+
+    def active(self, flat: dict) -> dict[str, bool]:
+        """Which parameters are active in ``flat`` (all, without conditional choices)."""
+        if not self._conditional:
+            return {p.name: True for p in self.params}
+        out: dict[str, bool] = {}
+        _mark_active(self.template, True, flat, out)
+        return out
+
+    def _neutralize(self, flat: dict) -> dict:
+        if not self._conditional:
+            return flat
+        act = self.active(flat)
+        return {n: (v if act[n] else self._neutral[n]) for n, v in ((p.name, flat.get(p.name)) for p in self.params)}
 
     def to_unit(self, configs: Sequence[dict]) -> np.ndarray:
         """configs -> array (n, P) in [0, 1]."""
@@ -255,7 +403,7 @@ class Domain:
     def from_unit(self, U: np.ndarray) -> list[dict]:
         """array (n, P) -> configs (flat; see :meth:`to_config` for the user-facing form)."""
         U = np.atleast_2d(U)
-        return [{p.name: p.from_unit(u[j]) for j, p in enumerate(self.params)} for u in U]
+        return [self._neutralize({p.name: p.from_unit(u[j]) for j, p in enumerate(self.params)}) for u in U]
 
     def snap(self, U: np.ndarray) -> np.ndarray:
         """Project unit vectors onto representable values (bin centres, quantisation)."""
@@ -286,19 +434,21 @@ class Domain:
         return self.unit_to_features(self.to_unit(configs))
 
     def to_config(self, flat: dict) -> dict:
-        """Flat parameter dict -> the config handed to the user (constants added, nesting)."""
+        """Flat parameter dict -> the config handed to the user (constants added, nesting,
+        conditional branches resolved: no search objects are left in it)."""
+        if self.template is not None:
+            return _build(self.template, flat)
         out = {**self.constants, **flat}
         return _unflatten(out) if self.nested else out
 
     def key(self, config: dict) -> str:
-        """Duplicate key: the canonical flat config, JSON-encoded."""
-        import json
-
+        """Duplicate key: the canonical flat config, JSON-encoded (choices by index)."""
         c = self.flat(config)
         c = {p.name: p.from_unit(p.to_unit(c[p.name])) for p in self.params}  # representable value
         if self.canonical is not None:
             c = self.canonical(c)
-        return json.dumps([_jsonable(c[n]) for n in self.names], default=str)
+            return json.dumps([_jsonable(c[n]) for n in self.names], default=str)
+        return json.dumps([p.value_to_json(c[p.name]) for p in self.params])
 
     # -- sampling -------------------------------------------------------------------------------
     def sobol(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -314,16 +464,32 @@ class Domain:
 
     # -- description ---------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {
+        """A JSON description; values that are not JSON become placeholders (see :meth:`from_dict`)."""
+        d = {
             "params": [p.to_dict() for p in self.params],
-            "constants": {k: _jsonable(v) for k, v in self.constants.items()},
+            "constants": {k: _encode_value(v) for k, v in self.constants.items()},
             "nested": self.nested,
         }
+        if self.template is not None:
+            d["template"] = _template_to_json(self.template)
+        return d
+
+    @property
+    def opaque(self) -> list[str]:
+        """Descriptions of the values :meth:`to_dict` cannot write as JSON (empty if none)."""
+        return _opaque_in(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict) -> "Domain":
+        """Rebuild a domain from :meth:`to_dict`; ConfigError if it holds placeholders."""
+        bad = _opaque_in(d)
+        if bad:
+            raise ConfigError(f"the search space holds values that are not JSON ({', '.join(bad[:3])}); they are "
+                              "not saved, so the domain cannot be rebuilt from its description: build it from the "
+                              "original space instead")
+        template = _template_from_json(d["template"]) if d.get("template") is not None else None
         return cls(tuple(Param.from_dict(p) for p in d["params"]), dict(d.get("constants", {})),
-                   nested=bool(d.get("nested", False)))
+                   nested=bool(d.get("nested", False)), template=template)
 
     # -- builders ------------------------------------------------------------------------------
     @classmethod
@@ -342,43 +508,240 @@ class Domain:
 
     @classmethod
     def from_tune(cls, param_space: dict) -> "Domain":
-        """The domain of a Ray Tune param space (``tune.uniform``, ``loguniform``, ``randint``,
-        ``qrandint``, ``lograndint``, ``quniform``, ``choice``, nested dicts; other values are
-        constants). ``tune.grid_search`` and ``sample_from`` are rejected with ConfigError."""
-        from ray.tune.search.sample import Categorical, Float, Function, Integer, LogUniform, Normal, Quantized
+        """The domain of a Ray Tune param space.
 
-        flat = _flatten(param_space)
-        nested = any("/" in k for k in flat)
-        params, consts = [], {}
-        for name, v in flat.items():
-            if isinstance(v, dict) and "grid_search" in v:
-                raise ConfigError(f"{name!r}: grid_search is not supported by this searcher; use tune.choice")
-            if isinstance(v, Function):
-                raise ConfigError(f"{name!r}: sample_from / lambda parameters are not supported by this searcher")
-            if isinstance(v, Categorical):
-                params.append(Param(name, "categorical", choices=tuple(v.categories)))
+        Search objects (``tune.uniform``, ``quniform``, ``loguniform``, ``qloguniform``, ``randint``,
+        ``qrandint``, ``lograndint``, ``qlograndint``, ``choice``) may sit anywhere in nested dicts,
+        lists and tuples; a ``tune.choice`` whose options hold further search objects is a
+        conditional branch (see the class docs). Other values are constants. Parameter names are
+        the paths joined by ``/`` (an option of a conditional choice adds its index). ConfigError
+        for ``tune.grid_search``, ``sample_from``/lambdas, ``tune.randn`` (unbounded) and a space
+        without any search object.
+        """
+        if not isinstance(param_space, dict):
+            raise ConfigError(f"a Ray Tune param space must be a dict, got {type(param_space).__name__}")
+        params: list[Param] = []
+        template = ("d", tuple((k, _convert_tune(v, _join("", k), params)) for k, v in param_space.items()))
+        if not params:
+            raise ConfigError("the param space has no tunable parameter (tune.uniform, tune.choice, ...)")
+        return cls(tuple(params), nested=any("/" in p.name for p in params), template=template)
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}/{key}" if path else str(key)
+
+
+def _is_grid(v: Any) -> bool:
+    return isinstance(v, dict) and len(v) == 1 and "grid_search" in v
+
+
+def _has_search(v: Any) -> bool:
+    """True if ``v`` holds a Ray Tune search object or grid search anywhere inside."""
+    from ray.tune.search.sample import Domain as TuneDomain
+
+    if isinstance(v, TuneDomain) or _is_grid(v):
+        return True
+    if isinstance(v, dict):
+        return any(_has_search(x) for x in v.values())
+    if isinstance(v, (list, tuple)):
+        return any(_has_search(x) for x in v)
+    return False
+
+
+def _convert_tune(v: Any, path: str, params: list) -> tuple:
+    """One value of a Tune space -> a template node (appending its parameters to ``params``)."""
+    from ray.tune.search.sample import Categorical, Float, Function, Integer, LogUniform, Normal, Quantized
+    from ray.tune.search.sample import Domain as TuneDomain
+
+    name = path
+    if _is_grid(v):
+        raise ConfigError(f"{name!r}: tune.grid_search is not supported by this searcher; use tune.choice")
+    if isinstance(v, dict):
+        return ("d", tuple((k, _convert_tune(x, _join(path, k), params)) for k, x in v.items())) \
+            if _has_search(v) else ("c", v)
+    if isinstance(v, (list, tuple)):
+        if not _has_search(v):
+            return ("c", v)
+        return ("l" if isinstance(v, list) else "t", tuple(_convert_tune(x, _join(path, i), params)
+                                                           for i, x in enumerate(v)))
+    if not isinstance(v, TuneDomain):
+        return ("c", v)
+    if isinstance(v, Function):
+        raise ConfigError(f"{name!r}: sample_from / lambda parameters are not supported by this searcher")
+    if isinstance(v, Categorical):
+        cats = list(v.categories)
+        if not cats:
+            raise ConfigError(f"{name!r}: tune.choice needs at least one option")
+        if not any(_has_search(c) for c in cats):
+            params.append(Param(name, "categorical", choices=tuple(cats)))
+            return ("p", name)
+        params.append(Param(name, "categorical", choices=tuple(range(len(cats)))))
+        return ("x", name, tuple(_convert_tune(c, _join(path, i), params) for i, c in enumerate(cats)))
+    if not isinstance(v, (Float, Integer)):
+        raise ConfigError(f"{name!r}: unsupported search object {type(v).__name__}")
+    sampler = v.get_sampler()
+    q = None
+    if isinstance(sampler, Quantized):
+        q, sampler = sampler.q, sampler.get_sampler()
+    if isinstance(sampler, Normal):
+        raise ConfigError(f"{name!r}: normal-distributed parameters (tune.randn) are unbounded; "
+                          "use tune.uniform with bounds")
+    if v.lower is None or v.upper is None:
+        raise ConfigError(f"{name!r}: needs finite lower and upper bounds")
+    log = isinstance(sampler, LogUniform)
+    if isinstance(v, Float):
+        params.append(Param(name, "log" if log else "float", low=float(v.lower), high=float(v.upper), q=q))
+    elif q:  # qrandint / qlograndint: multiples of q, upper included (Tune's quantisation)
+        lo, hi = int(math.ceil(v.lower / q) * q), int(math.floor(v.upper / q) * q)
+        params.append(Param(name, "int", low=lo, high=hi, q=int(q), log=log))
+    else:  # randint / lograndint: upper excluded
+        params.append(Param(name, "int", low=int(v.lower), high=int(v.upper) - 1, log=log))
+    return ("p", name)
+
+
+# -- templates ---------------------------------------------------------------------------------
+def _template_nodes(node: tuple):
+    yield node
+    kind = node[0]
+    if kind == "d":
+        for _, n in node[1]:
+            yield from _template_nodes(n)
+    elif kind in ("l", "t"):
+        for n in node[1]:
+            yield from _template_nodes(n)
+    elif kind == "x":
+        for n in node[2]:
+            yield from _template_nodes(n)
+
+
+def _template_params(node: tuple, out: list) -> None:
+    for n in _template_nodes(node):
+        if n[0] in ("p", "x"):
+            out.append(n[1])
+
+
+def _mark_active(node: tuple, active: bool, flat: dict, out: dict) -> None:
+    kind = node[0]
+    if kind == "p":
+        out[node[1]] = active
+    elif kind == "x":
+        out[node[1]] = active
+        sel = flat.get(node[1])
+        for i, n in enumerate(node[2]):
+            _mark_active(n, active and sel == i, flat, out)
+    elif kind == "d":
+        for _, n in node[1]:
+            _mark_active(n, active, flat, out)
+    elif kind in ("l", "t"):
+        for n in node[1]:
+            _mark_active(n, active, flat, out)
+
+
+def _build(node: tuple, flat: dict) -> Any:
+    kind = node[0]
+    if kind == "p":
+        return flat[node[1]]
+    if kind == "c":
+        return node[1]
+    if kind == "d":
+        return {k: _build(n, flat) for k, n in node[1]}
+    if kind == "l":
+        return [_build(n, flat) for n in node[1]]
+    if kind == "t":
+        return tuple(_build(n, flat) for n in node[1])
+    return _build(node[2][int(flat[node[1]])], flat)  # "x": the chosen option
+
+
+def _parse(node: tuple, value: Any, out: dict, strict: bool, path: str, params: dict) -> bool:
+    """Read the parameter values of ``value`` (a user-facing config) into ``out``.
+
+    ``strict`` (inside a conditional option): False when ``value`` does not fit the node
+    (structure, constants, parameter ranges). Otherwise lenient: constants are not checked and
+    missing keys are left for the caller to report; a value matching no option is a ConfigError.
+    """
+    kind = node[0]
+    if kind == "p":
+        if strict and not params[node[1]].contains(value):
+            return False
+        out[node[1]] = value
+        return True
+    if kind == "c":
+        return not strict or _values_equal(value, node[1])
+    if kind == "d":
+        if not isinstance(value, dict):
+            if strict:
+                return False
+            raise ConfigError(f"config {path or 'root'!r}: expected a dict, got {type(value).__name__}")
+        for k, n in node[1]:
+            if k not in value:
+                if strict:
+                    return False
                 continue
-            if not isinstance(v, (Float, Integer)):
-                consts[name] = v
-                continue
-            sampler = v.get_sampler()
-            q = None
-            if isinstance(sampler, Quantized):
-                q, sampler = sampler.q, sampler.get_sampler()
-            if isinstance(sampler, Normal):
-                raise ConfigError(f"{name!r}: normal-distributed parameters (tune.randn) are unbounded; "
-                                  "use tune.uniform with bounds")
-            log = isinstance(sampler, LogUniform)
-            if isinstance(v, Float):
-                params.append(Param(name, "log" if log else "float", low=float(v.lower), high=float(v.upper), q=q))
-            else:
-                if q:  # qrandint: upper inclusive
-                    lo = int(math.ceil(v.lower / q) * q)
-                    hi = int(math.floor(v.upper / q) * q)
-                    params.append(Param(name, "int", low=lo, high=hi, q=int(q), log=log))
-                else:  # randint / lograndint: upper exclusive
-                    params.append(Param(name, "int", low=int(v.lower), high=int(v.upper) - 1, log=log))
-        return cls(tuple(params), consts, nested=nested)
+            if not _parse(n, value[k], out, strict, _join(path, k), params):
+                return False
+        return not strict or set(value) == {k for k, _ in node[1]}
+    if kind in ("l", "t"):
+        if not isinstance(value, (list, tuple)) or len(value) != len(node[1]):
+            if strict:
+                return False
+            raise ConfigError(f"config {path!r}: expected a sequence of {len(node[1])}, got {value!r}")
+        return all(_parse(n, x, out, strict, _join(path, i), params) for i, (n, x) in enumerate(zip(node[1], value)))
+    # "x": the first option the value fits
+    for i, opt in enumerate(node[2]):
+        trial: dict = {}
+        if _parse(opt, value, trial, True, _join(path, i), params) and _fits(opt, trial):
+            out[node[1]] = i
+            out.update(trial)
+            return True
+    if strict:
+        return False
+    raise ConfigError(f"config {path!r}: {value!r} matches none of the options of this tune.choice")
+
+
+def _fits(node: tuple, values: dict) -> bool:
+    """The values read for an option are valid for its (active) parameters."""
+    act: dict = {}
+    _mark_active(node, True, values, act)
+    return all(n in values for n, a in act.items() if a)
+
+
+def _template_to_json(node: tuple) -> list:
+    kind = node[0]
+    if kind == "p":
+        return ["p", node[1]]
+    if kind == "c":
+        return ["c", _encode_value(node[1])]
+    if kind == "d":
+        return ["d", [[_encode_value(k), _template_to_json(n)] for k, n in node[1]]]
+    if kind in ("l", "t"):
+        return [kind, [_template_to_json(n) for n in node[1]]]
+    return ["x", node[1], [_template_to_json(n) for n in node[2]]]
+
+
+def _template_from_json(j: list) -> tuple:
+    kind = j[0]
+    if kind == "p":
+        return ("p", j[1])
+    if kind == "c":
+        return ("c", j[1])
+    if kind == "d":
+        return ("d", tuple((k, _template_from_json(n)) for k, n in j[1]))
+    if kind in ("l", "t"):
+        return (kind, tuple(_template_from_json(n) for n in j[1]))
+    if kind == "x":
+        return ("x", j[1], tuple(_template_from_json(n) for n in j[2]))
+    raise ConfigError(f"unknown config template node {kind!r}")
+
+
+def _opaque_in(obj: Any) -> list[str]:
+    """The placeholders inside a :meth:`Domain.to_dict` description."""
+    if _is_opaque(obj):
+        return [str(obj[OPAQUE])]
+    if isinstance(obj, dict):
+        return [x for v in obj.values() for x in _opaque_in(v)]
+    if isinstance(obj, list):
+        return [x for v in obj for x in _opaque_in(v)]
+    return []
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

@@ -1,68 +1,125 @@
 """Ray Tune adapter: :class:`LAMCTSSearch`, a drop-in ``ray.tune.search.Searcher``.
 
-A thin layer over the ask/tell core: converts the space once, maps trial ids to configs, applies
-the mode, filters NaN/inf/None results (told as infeasible), and saves/restores a versioned JSON
-state (no pickle) so that ``Tuner.restore`` resumes with no re-suggested points.
+A thin layer over the ask/tell core: converts the space once (:meth:`LAMCTSSearch.convert_search_space`),
+maps trial ids to configs, applies the mode, filters NaN/inf/None results (told as infeasible), and
+saves/restores a versioned JSON state (no pickle) so that ``Tuner.restore`` resumes with no
+re-suggested points.
+
+The Tune contract it keeps (the one Ray's own searchers keep, e.g. ``OptunaSearch``):
+
+* any Tune space: search objects nested in dicts, lists and tuples, and conditional branches (a
+  ``tune.choice`` whose options hold further search objects); trials get concrete configs;
+* floats in ``[low, high)``; quantised values on Tune's grid;
+* ``set_search_properties`` returns False once a space is set; ``suggest`` returns None at the
+  searcher's own ``max_concurrent``; ``set_max_concurrency`` returns False, so a
+  ``ConcurrencyLimiter`` keeps its own count and state (and ``batch=True`` works);
+* user errors are :class:`~gpunet_ray.errors.ConfigError`, hence ``ValueError`` (a missing
+  space/metric/mode is also a ``RuntimeError``, as in Ray's searchers);
+* ``save``/``restore`` never need user values to be JSON: configs are stored as choice indices
+  and numbers, and non-JSON values come from the space the searcher was built with.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
 from typing import Any
 
 from ray.tune.search import Searcher
-from ray.tune.search.variant_generator import parse_spec_vars
 
 from gpunet_ray.errors import ConfigError
 
 from ._core import LAMCTS, _finite, as_domain
-from ._domain import Domain
+from ._domain import Domain, json_exact
 from ._peers import RandomCore
 
-__all__ = ["LAMCTSSearch", "RandomSearch"]
+__all__ = ["LAMCTSSearch", "RandomSearch", "SearcherSetupError"]
 
 logger = logging.getLogger(__name__)
 
 _FORMAT = "gpunet_ray.searchers.tune"
-_VERSION = 1
+_VERSION = 2
+_READS = (1, 2)
 _DEFAULT_METRIC = "_metric"
+
+
+class SearcherSetupError(ConfigError, RuntimeError):
+    """The searcher lacks a search space, a metric or a mode when it needs one.
+
+    A RuntimeError, as Ray's searchers raise in this case, and a ConfigError (ValueError)."""
+
+
+def _check_metric_mode(metric: Any, mode: Any) -> None:
+    """ConfigError (not Tune's AssertionError) for an invalid metric/mode pair."""
+    modes = mode if isinstance(mode, list) else [mode]
+    if mode is not None and (not modes or any(m not in ("min", "max") for m in modes)):
+        raise ConfigError(f"mode must be 'min' or 'max' (or a list of them), got {mode!r}")
+    if metric is not None and not isinstance(metric, (str, list)):
+        raise ConfigError(f"metric must be a result key or a list of keys, got {metric!r}")
+    if metric and mode and isinstance(metric, list) != isinstance(mode, list):
+        raise ConfigError(f"metric and mode must both be lists or both single values, got {metric!r}, {mode!r}")
+    if isinstance(metric, list) and isinstance(mode, list) and len(metric) != len(mode):
+        raise ConfigError(f"metric and mode lists must have the same length, got {metric!r}, {mode!r}")
 
 
 class LAMCTSSearch(Searcher):
     """LA-MCTS + BO as a Ray Tune searcher.
 
     Args:
-        space: a Ray Tune param space (``tune.uniform``, ``loguniform``, ``randint``, ``qrandint``,
-            ``choice``, nested dicts), a ``SearchSpace`` (GPUNet/tiny; configs are its flat choice
-            dicts), a :class:`Domain`, or None to take the Tuner's ``param_space``.
+        space: a Ray Tune param space (``tune.uniform``, ``quniform``, ``loguniform``, ``randint``,
+            ``qrandint``, ``lograndint``, ``choice``, ... anywhere in nested dicts, lists and tuples;
+            a ``tune.choice`` over sub-spaces is a conditional branch), a ``SearchSpace``
+            (GPUNet/tiny; configs are its flat choice dicts), a :class:`Domain`, or None to take the
+            Tuner's ``param_space``.
         metric: result key to optimise (a list of keys for multi-objective search).
         mode: ``"min"`` or ``"max"`` (a list for multi-objective search).
-        points_to_evaluate: configs to try first (partial configs are not supported).
+        points_to_evaluate: configs to try first (complete: every active parameter given).
         seed: seed of the core's ``numpy.random.Generator``.
         evaluated_rewards: rewards of ``points_to_evaluate`` already evaluated (warm start).
         max_concurrent: at most this many trials in flight (0 = unlimited); ``suggest`` returns None
-            at the limit. ``ConcurrencyLimiter`` sets it through ``set_max_concurrency``.
+            at the limit. A ``ConcurrencyLimiter`` around the searcher keeps its own count instead.
         **algorithm_options: passed to :class:`~gpunet_ray.searchers.LAMCTS` (``n_init``,
             ``leaf_size``, ``cp``, ``sampler``, ``constraint``, ...).
 
     A completed trial reporting ``feasible=False`` (the project's trainables do, with a ``reason``),
     a NaN/inf/missing metric, or ``error=True`` is told to the core as infeasible.
+
+    State (``save``/``get_state``) is JSON. Attributes a subclass adds to the instance are saved
+    with it when their values are JSON (numbers, strings, lists, str-keyed dicts, ...) and set
+    again on restore; a subclass with other state extends ``get_state``/``set_state`` (call
+    ``super()``). The core's ``constraint`` callable is not saved: pass it again.
     """
 
     _core_cls = LAMCTS
+    #: instance attributes this class manages itself (everything else is a subclass's, see above).
+    _OWN_ATTRS = frozenset({
+        "_metric", "_mode", "_seed", "_opts", "_points_to_evaluate", "_evaluated_rewards", "_max_concurrent",
+        "_space_src", "_domain", "_core", "_live", "_last", "_completed", "_unsaved_warned",
+    })
 
     def __init__(self, space: Any = None, metric: str | list | None = None, mode: str | list | None = None,
                  points_to_evaluate: list[dict] | None = None, seed: int | None = None,
                  evaluated_rewards: list | None = None, max_concurrent: int = 0, **algorithm_options):
+        _check_metric_mode(metric, mode)
         super().__init__(metric=metric, mode=mode)
+        known = set(inspect.signature(self._core_cls.__init__).parameters) - {"self", "domain", "seed", "maximize",
+                                                                            "objectives"}
+        unknown = sorted(set(algorithm_options) - known)
+        if unknown:
+            raise ConfigError(f"{type(self).__name__}: unknown option(s) {unknown}; known: {sorted(known)}")
         self._seed = seed
         self._opts = algorithm_options
+        if points_to_evaluate is not None and not (isinstance(points_to_evaluate, list)
+                                                   and all(isinstance(p, dict) for p in points_to_evaluate)):
+            raise ConfigError("points_to_evaluate must be a list of config dicts")
         self._points_to_evaluate = [dict(p) for p in (points_to_evaluate or [])]
         self._evaluated_rewards = list(evaluated_rewards) if evaluated_rewards is not None else None
         if self._evaluated_rewards is not None and len(self._evaluated_rewards) != len(self._points_to_evaluate):
             raise ConfigError("evaluated_rewards must have one entry per point in points_to_evaluate")
+        if int(max_concurrent or 0) < 0:
+            raise ConfigError(f"max_concurrent must be >= 0, got {max_concurrent}")
         self._max_concurrent = int(max_concurrent or 0)
         self._space_src: Any = None
         self._domain: Domain | None = None
@@ -70,38 +127,49 @@ class LAMCTSSearch(Searcher):
         self._live: dict[str, dict] = {}  # trial id -> flat config
         self._last: dict[str, Any] = {}  # trial id -> last intermediate metric value
         self._completed: set[str] = set()
+        self._unsaved_warned: set[str] = set()
         if space is not None and not (isinstance(space, dict) and not space):
             self._set_space(space)
 
     # -- configuration -----------------------------------------------------------------------------
+    @staticmethod
+    def convert_search_space(spec: Any) -> Domain:
+        """The :class:`Domain` of a Tune param space (or SearchSpace / Domain); pass it as ``space``.
+
+        ConfigError (a ValueError) for ``tune.grid_search``, ``sample_from``, ``tune.randn`` or a
+        space without any search object."""
+        return as_domain(spec)
+
     def _set_space(self, space: Any) -> None:
-        if isinstance(space, dict):
-            _, domain_vars, grid_vars = parse_spec_vars(space)
-            if grid_vars:
-                raise ConfigError("tune.grid_search is not supported by LAMCTSSearch; use tune.choice")
-            if not domain_vars:
-                raise ConfigError("the param space has no tunable parameter (tune.uniform, tune.choice, ...)")
+        if isinstance(space, dict) and not isinstance(space, Domain):
+            try:
+                domain = Domain.from_tune(space)
+            except ConfigError as exc:
+                if "no tunable parameter" in str(exc):
+                    raise SearcherSetupError(f"{type(self).__name__}: {exc}") from None
+                raise
+        else:
+            domain = as_domain(space)
+        for p in self._points_to_evaluate:  # fail now, not at the n-th suggest
+            domain.to_unit([p])
         self._space_src = space
-        self._domain = as_domain(space)
+        self._domain = domain
 
     def _ensure_core(self) -> LAMCTS:
         if self._core is not None:
             return self._core
         if self._domain is None:
-            raise RuntimeError(f"{type(self).__name__}: no search space; pass `space` or a Tuner param_space")
+            raise SearcherSetupError(f"{type(self).__name__}: no search space; pass `space` to the searcher or a "
+                                     "`param_space` to the Tuner")
         if self._metric is None and self._mode:
             if isinstance(self._mode, list):
-                raise ValueError("multi-objective mode needs a list of metrics")
+                raise ConfigError("multi-objective mode needs a list of metrics")
             self._metric = _DEFAULT_METRIC
         if not self._metric or not self._mode:
-            raise RuntimeError(f"{type(self).__name__}: metric and mode must be set (got {self._metric!r}, "
-                               f"{self._mode!r}); pass them to the searcher or to TuneConfig")
+            raise SearcherSetupError(f"{type(self).__name__}: metric and mode must be set (got {self._metric!r}, "
+                                     f"{self._mode!r}); pass them to the searcher or to TuneConfig")
+        _check_metric_mode(self._metric, self._mode)
         modes = self._mode if isinstance(self._mode, list) else [self._mode]
-        if any(m not in ("min", "max") for m in modes):
-            raise ConfigError(f"mode must be 'min' or 'max', got {self._mode!r}")
-        metrics = self._metric if isinstance(self._metric, list) else [self._metric]
-        if len(metrics) != len(modes):
-            raise ConfigError("metric and mode lists must have the same length")
         self._core = self._core_cls(self._domain, seed=self._seed, maximize=tuple(m == "max" for m in modes),
                                     objectives=len(modes), **self._opts)
         if self._evaluated_rewards is not None:
@@ -113,6 +181,7 @@ class LAMCTSSearch(Searcher):
     def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec) -> bool:
         if self._domain is not None:
             return False
+        _check_metric_mode(metric or self._metric, mode or self._mode)
         if config:
             self._set_space(config)
         if metric:
@@ -122,8 +191,9 @@ class LAMCTSSearch(Searcher):
         return True
 
     def set_max_concurrency(self, max_concurrent: int) -> bool:
-        self._max_concurrent = int(max_concurrent)
-        return True
+        """Returns False: a ``ConcurrencyLimiter`` keeps the count (and its state, and ``batch``)
+        itself, as with Ray's own searchers. The searcher's ``max_concurrent`` stays as given."""
+        return False
 
     @property
     def core(self) -> LAMCTS:
@@ -200,21 +270,37 @@ class LAMCTSSearch(Searcher):
             "searcher": type(self).__name__,
             "metric": self._metric,
             "mode": self._mode,
-            "seed": self._seed,
+            "seed": None if self._seed is None else int(self._seed),
             "max_concurrent": self._max_concurrent,
             "space": src,
             "core": core.state_dict(),
             "live": {tid: d.config_to_json(c) for tid, c in self._live.items()},
-            "last": {k: v for k, v in self._last.items() if _all_finite(v)},
+            "last": {k: (float(v) if not isinstance(v, (list, tuple)) else [float(x) for x in v])
+                     for k, v in self._last.items() if _all_finite(v)},
             "completed": sorted(self._completed),
             "points_to_evaluate": [d.config_to_json(d.flat(p)) for p in self._points_to_evaluate],
+            "attrs": self._subclass_attrs(),
         }
+
+    def _subclass_attrs(self) -> dict:
+        """JSON-exact values of the instance attributes a subclass added (others: logged, skipped)."""
+        out = {}
+        for k, v in vars(self).items():
+            if k in self._OWN_ATTRS or k.startswith("__"):
+                continue
+            if json_exact(v):
+                out[k] = v
+            elif k not in self._unsaved_warned:
+                self._unsaved_warned.add(k)
+                logger.warning("%s: attribute %r (%s) is not JSON and is not saved with the searcher state; "
+                               "extend get_state/set_state to keep it", type(self).__name__, k, type(v).__name__)
+        return out
 
     def set_state(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ConfigError("not a gpunet_ray Tune searcher state")
-        if int(state.get("version", -1)) != _VERSION:
-            raise ConfigError(f"searcher state version {state.get('version')} is not supported (reads {_VERSION})")
+        if int(state.get("version", -1)) not in _READS:
+            raise ConfigError(f"searcher state version {state.get('version')} is not supported (reads {_READS})")
         if self._domain is None:
             src = state.get("space")
             if src and "search_space" in src:
@@ -222,7 +308,12 @@ class LAMCTSSearch(Searcher):
 
                 self._set_space(SearchSpace.from_dict(src["search_space"]))
             else:
-                self._domain = Domain.from_dict(state["core"]["domain"])
+                try:
+                    self._domain = Domain.from_dict(state["core"]["domain"])
+                except ConfigError as exc:
+                    raise ConfigError(f"cannot restore {type(self).__name__} without its search space: {exc}. "
+                                      "Construct the searcher with the same `space` (or give the Tuner the same "
+                                      "`param_space`) before restoring") from None
         self._metric = state["metric"]
         self._mode = state["mode"]
         if self._seed is None:
@@ -238,6 +329,9 @@ class LAMCTSSearch(Searcher):
         self._last = dict(state.get("last", {}))
         self._completed = set(state.get("completed", []))
         self._points_to_evaluate = [d.to_config(d.config_from_json(j)) for j in state["points_to_evaluate"]]
+        for k, v in (state.get("attrs") or {}).items():
+            if k not in self._OWN_ATTRS:
+                setattr(self, k, v)
 
     def save(self, checkpoint_path: str) -> None:
         """Write the JSON state atomically (the file name may end in ``.pkl``: Tune's template)."""
@@ -251,7 +345,7 @@ class LAMCTSSearch(Searcher):
         with open(checkpoint_path) as f:
             try:
                 state = json.load(f)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 raise ConfigError(f"{checkpoint_path!r} is not a JSON searcher state") from None
         self.set_state(state)
 
@@ -268,4 +362,3 @@ def _all_finite(v: Any) -> bool:
     if isinstance(v, (list, tuple)):
         return all(_finite(x) for x in v)
     return _finite(v)
-
