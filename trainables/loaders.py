@@ -14,18 +14,31 @@ workers (DALI's reader sharding; a strided slice for torchvision).
 
 DALI is imported lazily: ``loader="auto"`` picks DALI when it imports, else torchvision;
 ``loader="dali"`` without DALI raises :class:`~gpunet_ray.errors.BackendUnavailable`.
+
+Bad images. The training loop gives the loaders only files that passed
+:func:`gpunet_ray.data.verify_split` (empty, unreadable, non-image and truncated files are found
+there). What only decoding reveals is handled here:
+
+* torchvision: an image that fails to decode raises :class:`~gpunet_ray.errors.DatasetError`
+  naming the file, or, with ``skip_bad=True``, is dropped from its batch (the batch is smaller)
+  and recorded in :attr:`bad_seen` for the pass (the loop reports the count; a validation pass
+  then divides by the images it really scored);
+* DALI: a failing pipeline cannot skip one sample, so any read or decode error becomes a
+  :class:`~gpunet_ray.errors.DatasetError` with DALI's own detail and how to find the file
+  (``python -m gpunet_ray.data check DIR --decode``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 
 from gpunet_ray.data import SplitFiles, scan_split
-from gpunet_ray.errors import BackendUnavailable, ConfigError
+from gpunet_ray.errors import BackendUnavailable, ConfigError, DatasetError
 
 __all__ = ["LOADERS", "Augment", "make_loader", "dali_available", "resolve_loader", "DaliLoader", "TorchvisionLoader"]
 
@@ -85,6 +98,7 @@ def make_loader(
     seed: int = 0,
     files: SplitFiles | None = None,
     classes: tuple[str, ...] | None = None,
+    skip_bad: bool = False,
 ):
     """The loader for ``data_dir/split`` (``"train"`` or ``"val"``).
 
@@ -92,6 +106,7 @@ def make_loader(
     device: where batches land; a CUDA device makes DALI decode on the GPU (``mixed``).
     num_threads: DALI CPU threads, or torchvision worker processes (0 = in the main process).
     ``files`` skips the folder scan; ``classes`` fixes the class order (train's, for val).
+    ``skip_bad``: drop and count images that fail to decode (torchvision; see the module docstring).
     """
     if batch_size < 1 or resolution < 1:
         raise ConfigError(f"batch_size and resolution must be positive, got {batch_size} and {resolution}")
@@ -101,7 +116,7 @@ def make_loader(
     kind = resolve_loader(loader)
     dev = torch.device(device)
     kw = dict(batch_size=batch_size, resolution=resolution, train=train, device=dev, augment=augment,
-              num_threads=num_threads, shard_id=shard_id, num_shards=num_shards, seed=seed)
+              num_threads=num_threads, shard_id=shard_id, num_shards=num_shards, seed=seed, skip_bad=skip_bad)
     if kind == "dali":
         return DaliLoader(files, **kw)
     return TorchvisionLoader(files, **kw)
@@ -116,11 +131,21 @@ class _Loader:
 
     name = "loader"
 
-    def __init__(self, files: SplitFiles, batch_size: int, train: bool, device: torch.device) -> None:
+    def __init__(self, files: SplitFiles, batch_size: int, train: bool, device: torch.device,
+                 skip_bad: bool = False) -> None:
         self.files = files
         self.batch_size = batch_size
         self.train = train
         self.device = device
+        self.skip_bad = skip_bad
+        #: ``"path: why"`` of every image dropped in the current (or last) pass
+        self.bad_seen: list[str] = []
+
+    def _root(self) -> str:
+        """The dataset folder (``ROOT/split/class/file``), for messages."""
+        from pathlib import Path
+
+        return str(Path(self.files.files[0]).parents[2]) if len(self.files) else "DIR"
 
 
 # -- DALI -----------------------------------------------------------------------------------------
@@ -128,11 +153,11 @@ class DaliLoader(_Loader):
     """DALI pipeline: GPU (``mixed`` decode, GPU ops) on a CUDA device, else all ops on the CPU."""
 
     def __init__(self, files: SplitFiles, *, batch_size, resolution, train, device, augment, num_threads,
-                 shard_id, num_shards, seed) -> None:
+                 shard_id, num_shards, seed, skip_bad=False) -> None:
         from nvidia.dali import fn, pipeline_def, types
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
-        super().__init__(files, batch_size, train, device)
+        super().__init__(files, batch_size, train, device, skip_bad)
         gpu = device.type == "cuda"
         self.name = "dali-gpu" if gpu else "dali-cpu"
         n = len(files)  # DALI shards are contiguous ranges of the file list
@@ -172,16 +197,43 @@ class DaliLoader(_Loader):
             kw["device_id"] = None
         self._pipe = pipe(**kw)
         self._pipe.build()
-        self._it = DALIGenericIterator(
-            [self._pipe], ["images", "labels"], reader_name="Reader", auto_reset=True,
-            last_batch_policy=LastBatchPolicy.DROP if train else LastBatchPolicy.PARTIAL,
+        n_batches = _num_batches(self.num_samples, batch_size, train)
+        try:  # the iterator runs the first batch now: a bad file can fail here already
+            self._it = DALIGenericIterator(
+                [self._pipe], ["images", "labels"], reader_name="Reader", auto_reset=True,
+                last_batch_policy=LastBatchPolicy.DROP if train else LastBatchPolicy.PARTIAL,
+            )
+        except RuntimeError as exc:
+            raise self._data_error(exc) from None
+        self._len = len(self._it) if self._it is not None else n_batches
+
+    def _data_error(self, exc: BaseException) -> DatasetError:
+        """One line from DALI's multi-line pipeline error (the 'encountered:' detail)."""
+        self._it = self._pipe = None  # DALI: "Current pipeline object is no longer valid"
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = next((lines[i + 1] for i, ln in enumerate(lines[:-1]) if ln.startswith("encountered")),
+                      lines[0] if lines else type(exc).__name__)
+        return DatasetError(
+            f"DALI could not read or decode an image ({detail[:200]}); find it with "
+            f"'python -m gpunet_ray.data check {self._root()} --decode', then delete or replace it "
+            "(the torchvision loader with skip_bad drops and counts such images)"
         )
 
     def __len__(self) -> int:
-        return len(self._it)
+        return self._len
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for batch in self._it:
+        self.bad_seen = []
+        if self._it is None:
+            raise DatasetError("this DALI loader failed earlier (see the first error) or was closed")
+        it = iter(self._it)
+        while True:
+            try:
+                batch = next(it)
+            except StopIteration:
+                return
+            except RuntimeError as exc:
+                raise self._data_error(exc) from None
             x = batch[0]["images"]
             y = batch[0]["labels"].reshape(-1).to(device=self.device, dtype=torch.long, non_blocking=True)
             yield x, y
@@ -197,6 +249,9 @@ class DaliLoader(_Loader):
 
 # -- torchvision ----------------------------------------------------------------------------------
 class _FileDataset(torch.utils.data.Dataset):
+    """``(image, label, "")``, or ``(None, label, "path: why")`` for a file that fails to read or
+    decode (decided in the main process: see :meth:`TorchvisionLoader.__iter__`)."""
+
     def __init__(self, files: list[str], labels: list[int], transform) -> None:
         self.files, self.labels, self.transform = files, labels, transform
 
@@ -206,8 +261,22 @@ class _FileDataset(torch.utils.data.Dataset):
     def __getitem__(self, i: int):
         from torchvision.io import ImageReadMode, decode_image, read_file
 
-        img = decode_image(read_file(self.files[i]), mode=ImageReadMode.RGB)
-        return self.transform(img), self.labels[i]
+        try:
+            img = decode_image(read_file(self.files[i]), mode=ImageReadMode.RGB)
+        except (RuntimeError, OSError, ValueError) as exc:
+            why = re.sub(r"\s*\S*\.cpp:\d+,", "", " ".join(str(exc).split()))[:160] or type(exc).__name__
+            return None, self.labels[i], f"{self.files[i]}: cannot be decoded ({why})"
+        return self.transform(img), self.labels[i], ""
+
+
+def _collate_skipping(items):
+    """Stack the decodable samples; return the others' messages alongside."""
+    good = [(x, y) for x, y, _ in items if x is not None]
+    bad = [msg for x, _, msg in items if x is None]
+    if good:
+        xs, ys = zip(*good)
+        return torch.stack(xs), torch.tensor(ys, dtype=torch.long), bad
+    return None, torch.zeros(0, dtype=torch.long), bad
 
 
 class TorchvisionLoader(_Loader):
@@ -216,11 +285,11 @@ class TorchvisionLoader(_Loader):
     name = "torchvision"
 
     def __init__(self, files: SplitFiles, *, batch_size, resolution, train, device, augment, num_threads,
-                 shard_id, num_shards, seed) -> None:
+                 shard_id, num_shards, seed, skip_bad=False) -> None:
         from torchvision.transforms import InterpolationMode
         from torchvision.transforms import v2
 
-        super().__init__(files, batch_size, train, device)
+        super().__init__(files, batch_size, train, device, skip_bad)
         self.seed = seed
         self._epoch = 0
         self._shard = (shard_id, num_shards)
@@ -260,9 +329,19 @@ class TorchvisionLoader(_Loader):
         dl = torch.utils.data.DataLoader(
             self._ds, batch_size=self.batch_size, sampler=_EpochSampler(self), drop_last=self.train,
             num_workers=self._workers, pin_memory=self.device.type == "cuda",
-            prefetch_factor=4 if self._workers else None,
+            prefetch_factor=4 if self._workers else None, collate_fn=_collate_skipping,
         )
-        for x, y in dl:
+        self.bad_seen = []
+        for x, y, bad in dl:
+            if bad:
+                self.bad_seen.extend(bad)
+                if not self.skip_bad:
+                    raise DatasetError(
+                        f"{bad[0]}; delete or replace it (find all such files with 'python -m gpunet_ray.data "
+                        f"check {self._root()} --decode'), or set skip_bad to drop and count them"
+                    )
+            if x is None:  # every image of this batch was dropped
+                continue
             yield (x.to(self.device, non_blocking=True), y.to(self.device, dtype=torch.long, non_blocking=True))
         self._epoch += 1
 

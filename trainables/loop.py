@@ -11,6 +11,12 @@ released before it is raised), :class:`~gpunet_ray.errors.InvalidArchitecture`,
 ``limits``; see :func:`gpunet_ray.search_space.stats.check_size`).
 A bad dataset raises :class:`~gpunet_ray.errors.DatasetError` before anything is built.
 
+Bad image files (see :mod:`gpunet_ray.data`): the files a run reads (its train / val subsets)
+are inspected before the model is built; a bad one raises :class:`DatasetError` naming it, or,
+with ``skip_bad=True``, is left out and counted. Images that fail to decode while training are
+handled by the loader (:mod:`gpunet_ray.trainables.loaders`: torchvision drops and counts them
+with ``skip_bad``; DALI raises :class:`DatasetError`).
+
 Per-epoch metrics (``report``'s first argument):
 
 * ``epoch`` -- epochs completed (1-based); ``top1``, ``top5`` -- validation accuracy in percent
@@ -19,7 +25,10 @@ Per-epoch metrics (``report``'s first argument):
   (images / wall second, data loading included); ``lr`` -- learning rate at the epoch's end;
   ``epoch_time_s``; ``feasible`` (True) and ``reason`` (``""``); ``loader``, ``device``,
   ``arch_hash``, ``params``, ``resumed_from`` (the checkpoint epoch this run started from;
-  0 when fresh).
+  0 when fresh); ``train_images`` / ``val_images`` -- images trained on / scored this epoch
+  (``top1`` and ``top5`` divide by ``val_images``); ``bad_images`` -- bad files left out of this
+  run (``skip_bad``) plus images the loaders dropped this epoch, ``bad_val_images`` -- the part
+  of them from the validation set (so a smaller denominator is never silent).
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -37,7 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gpunet_ray.data import SplitFiles, check_dataset, scan_split
+from gpunet_ray.data import SplitFiles, bad_files_message, check_dataset, scan_split, verify_split
+from gpunet_ray.errors import DatasetError
 from gpunet_ray.errors import ConfigError, InvalidArchitecture, OutOfMemory, TrainingDiverged
 from gpunet_ray.search_space import ArchSpec, load_arch_file
 from gpunet_ray.search_space.stats import check_size
@@ -242,12 +252,41 @@ def _is_oom(exc: BaseException) -> bool:
 
 
 # -- the loop -------------------------------------------------------------------------------------
+def _run_files(info, recipe: Recipe, skip_bad: bool) -> tuple[SplitFiles, SplitFiles, tuple, tuple]:
+    """The train / val files one run reads, inspected: ``(train, val, bad_train, bad_val)``."""
+    train_files = scan_split(info.root, "train", info.classes)
+    val_files = scan_split(info.root, "val", info.classes)
+    bs = recipe.batch_size
+    train_sub = _subset(train_files, recipe.limit_train_batches and recipe.limit_train_batches * bs,
+                        recipe.seed, random=True)
+    val_sub = _subset(val_files, recipe.limit_val_batches and recipe.limit_val_batches * bs,
+                      recipe.seed, random=False)
+    # every irregular entry of the split counts once; the subset's files are inspected
+    train_sub, bad_train = verify_split(replace(train_sub, irregular=train_files.irregular))
+    val_sub, bad_val = verify_split(replace(val_sub, irregular=val_files.irregular))
+    if (bad_train or bad_val) and not skip_bad:
+        raise DatasetError(
+            f"{info.root!r} has {bad_files_message(bad_train + bad_val, info.root)}; delete or replace the bad "
+            "files, or set skip_bad to leave them out and count them"
+        )
+    if len(val_sub) == 0:
+        raise DatasetError(f"{info.root!r}: no usable validation images")
+    if len(train_sub) < bs:
+        raise ConfigError(
+            f"batch_size {bs} is larger than the {len(train_sub)} training images; lower recipe.batch_size"
+        )
+    return train_sub, val_sub, bad_train, bad_val
+
+
 class _Run:
     """Everything one training run holds; :meth:`close` drops it all (memory release on OOM)."""
 
-    def __init__(self, spec, info, recipe, device, loader, loader_threads, teacher, inject) -> None:
+    def __init__(self, spec, info, recipe, device, loader, loader_threads, teacher, inject,
+                 skip_bad: bool = False) -> None:
         from gpunet_ray.search_space.builder import build_model, count_params
 
+        # the data first: a bad file is found before anything is built
+        train_files, val_files, self.bad_train, self.bad_val = _run_files(info, recipe, skip_bad)
         self.recipe, self.device, self.inject = recipe, device, inject
         self.spec = spec
         torch.manual_seed(recipe.seed)
@@ -263,19 +302,9 @@ class _Run:
         self.teacher = teacher
         aug = Augment(crop_scale=recipe.crop_scale, crop_ratio=recipe.crop_ratio, hflip=recipe.hflip,
                       crop_pct=recipe.crop_pct)
-        train_files = scan_split(info.root, "train", info.classes)
-        val_files = scan_split(info.root, "val", info.classes)
         bs = recipe.batch_size
-        train_files = _subset(train_files, recipe.limit_train_batches and recipe.limit_train_batches * bs,
-                              recipe.seed, random=True)
-        val_files = _subset(val_files, recipe.limit_val_batches and recipe.limit_val_batches * bs,
-                            recipe.seed, random=False)
-        if len(train_files) < bs:
-            raise ConfigError(
-                f"batch_size {bs} is larger than the {len(train_files)} training images; lower recipe.batch_size"
-            )
         common = dict(resolution=spec.resolution, loader=loader, device=device, augment=aug,
-                      num_threads=loader_threads, seed=recipe.seed)
+                      num_threads=loader_threads, seed=recipe.seed, skip_bad=skip_bad)
         self.train_loader = make_loader(info.root, "train", batch_size=bs, train=True, files=train_files, **common)
         self.val_loader = make_loader(info.root, "val", batch_size=bs, train=False, files=val_files, **common)
         self.steps_per_epoch = len(self.train_loader)
@@ -438,6 +467,7 @@ def train(
     loader_threads: int = 2,
     teacher: nn.Module | None = None,
     limits: Any = None,
+    skip_bad: bool = False,
     _inject: str | None = None,
 ) -> TrainResult:
     """Train ``spec`` on the ImageNet-layout folder ``data_dir``; see the module docstring.
@@ -457,10 +487,11 @@ def train(
     limits: size limits (:class:`~gpunet_ray.search_space.stats.Limits` or a mapping with
     ``max_params`` / ``max_activation_gb``; default: ``default_limits()``), checked at
     ``recipe.batch_size`` before the model is built (:class:`TooLarge`).
+    skip_bad: leave bad image files out (and count them) instead of raising :class:`DatasetError`.
     _inject: test hook; ``"oom"`` raises a simulated CUDA out-of-memory error in the first step.
     """
     recipe = Recipe.from_dict(recipe)
-    info = check_dataset(data_dir)
+    info = check_dataset(data_dir, verify=False)  # the layout; the files this run reads are inspected in _Run
     spec = as_spec(spec)
     if spec.num_classes is None:
         raise InvalidArchitecture("the architecture has no tail (classifier) layer")
@@ -486,7 +517,7 @@ def train(
 
     run: _Run | None = None
     try:
-        run = _Run(spec, info, recipe, dev, loader, loader_threads, teacher, _inject)
+        run = _Run(spec, info, recipe, dev, loader, loader_threads, teacher, _inject, skip_bad=skip_bad)
         if state is not None:
             run.load_state_dict(state)
         return _fit(run, ckpt_dir, report)
@@ -532,6 +563,11 @@ def _fit(run: _Run, ckpt_dir: Path | None, report: ReportFn | None) -> TrainResu
             "arch_hash": run.spec.hash,
             "params": run.params,
             "resumed_from": resumed_from,
+            "train_images": tr["train_images"],
+            "val_images": ev["val_images"],
+            "bad_images": (len(run.bad_train) + len(run.bad_val) + len(run.train_loader.bad_seen)
+                           + len(run.val_loader.bad_seen)),
+            "bad_val_images": len(run.bad_val) + len(run.val_loader.bad_seen),
         }
         run.history.append(metrics)
         if ckpt_dir is not None:
@@ -555,6 +591,7 @@ def final_train(
     num_threads: int | None = None,
     loader_threads: int = 2,
     report: ReportFn | None = None,
+    skip_bad: bool = False,
 ) -> dict:
     """Final training of one architecture with the long recipe (``hub train``); resumable.
 
@@ -564,14 +601,14 @@ def final_train(
     ``arch.json`` (the trained network, dataset classes), ``weights.pt`` (plain ``state_dict`` of
     the reported model, EMA when on; loadable with ``torch.load(weights_only=True)``) and
     ``metrics.json`` (the per-epoch history). Returns the last epoch's metrics plus those paths.
-    Prints one line per epoch unless ``report`` is given.
+    Prints one line per epoch unless ``report`` is given. ``skip_bad``: see :func:`train`.
     """
     r = Recipe.from_dict(recipe) if recipe is not None else Recipe.long()
     if epochs is not None:
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
         r = r.replace(epochs=epochs)
-    info = check_dataset(data_dir)
+    info = check_dataset(data_dir, verify=False)  # train() inspects the files it reads
     teacher_model = None
     if teacher is not None:
         arch, weights = resolve_teacher(teacher)
@@ -584,7 +621,8 @@ def final_train(
               f"loss {metrics['loss']:.4f} {metrics['images_per_s']:.0f} img/s", flush=True)
 
     res = train(spec, info.root, r, report=report or _print, checkpoint_dir=out / "checkpoint", loader=loader,
-                device=device, num_threads=num_threads, loader_threads=loader_threads, teacher=teacher_model)
+                device=device, num_threads=num_threads, loader_threads=loader_threads, teacher=teacher_model,
+                skip_bad=skip_bad)
     model = res.model
     trained = model.spec if hasattr(model, "spec") else as_spec(spec)
     (out / "arch.json").write_text(json.dumps(trained.to_gpunet_json(), indent=1) + "\n")

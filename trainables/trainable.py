@@ -36,6 +36,11 @@ Before building, the network's size is computed from its statistics against the 
 :func:`~gpunet_ray.search_space.stats.default_limits`, 1e9 parameters and 256 GB of training
 activations at ``recipe.batch_size``): a larger candidate is reported as infeasible with
 ``reason="too_large"`` (:class:`TooLarge`).
+
+Bad image files (:mod:`gpunet_ray.data`): by default a bad file in the data is a
+:class:`DatasetError` (raised by :func:`check_trial_config` in the driver, once, naming the first
+few); with ``config["skip_bad"] = True`` they are left out and every epoch's result counts them
+(``bad_images``, ``bad_val_images``; ``val_images`` is the accuracy's denominator).
 """
 
 from __future__ import annotations
@@ -111,7 +116,7 @@ def check_trial_config(config: Mapping[str, Any]):
     from .recipe import Recipe
     from .loop import resolve_device
 
-    info = check_dataset(config.get("data_dir"))
+    info = check_dataset(config.get("data_dir"), skip_bad=bool(config.get("skip_bad", False)))
     Recipe.from_dict(config.get("recipe"))
     resolve_loader(config.get("loader", "auto"))
     resolve_device(config.get("device", "auto"))
@@ -186,6 +191,7 @@ def run_candidate(
             loader_threads=config.get("loader_threads", 1),
             teacher=teacher,
             limits=config.get("limits"),
+            skip_bad=bool(config.get("skip_bad", False)),
             _inject=inject if inject == "oom" else None,
         )
     except CANDIDATE_FAILURES as exc:
