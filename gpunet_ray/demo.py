@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: Sequence[str] | None = None) -> int:
     from .config import load_config
     from .data import make_demo
-    from .search import run_search
+    from .search import exit_code, run_search
 
     p = OneLineParser(prog=PROG, description=__doc__)
     p.add_argument("--config", default=str(ROOT / "experiments" / "demo.yaml"))
@@ -43,11 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides["budgets_ms"] = (args.budget_ms,)
     cfg = load_config(args.config, overrides)
     cfg = replace(cfg, cluster=replace(cfg.cluster, address="local"))
-    run_search(cfg)
+    code, line = exit_code(run_search(cfg))
+    if line:
+        print(f"{PROG}: {line}", file=sys.stderr)
     print(f"\ndemo finished in {time.time() - t0:.0f} s; results in {out} "
           f"(hub.csv, HUB.md, trials.parquet, pareto.png, models/)", file=sys.stderr)
     print(f"try: python -m gpunet_ray.hub query --hub {out} --budget-ms {max(cfg.budgets_ms):g}", file=sys.stderr)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ type and latency; hubs from several searches (e.g. different GPUs) merge on that
 
 from __future__ import annotations
 
+import os
+
 import json
 import math
 import shutil
@@ -152,8 +154,18 @@ def plot_pareto(trials, budgets: Iterable[float], path: str | Path, title: str =
     return path
 
 
+def _atomic(path: Path, write) -> None:
+    """``write(tmp_path)`` then rename over ``path``: a kill leaves the old file or the new one."""
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
 def write_hub(hub, out: str | Path, export_models: bool = True) -> None:
-    """Write hub.parquet, hub.csv, HUB.md and (optionally) models/<tier>/arch.json + model.onnx."""
+    """Write hub.parquet, hub.csv, HUB.md and (optionally) models/<tier>/arch.json + model.onnx.
+
+    Every file is written to a temporary name and renamed, so a kill mid-write never leaves a torn
+    file, and a re-publish (e.g. after ``--resume``) replaces each one with the current winner's."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if export_models:
@@ -163,12 +175,14 @@ def write_hub(hub, out: str | Path, export_models: bool = True) -> None:
             spec = ArchSpec.from_arch_string(r["arch"])
             d = out / "models" / r["tier"]
             d.mkdir(parents=True, exist_ok=True)
-            (d / "arch.json").write_text(spec.dumps())
-            if not (d / "model.onnx").exists():
-                export_onnx(spec, d / "model.onnx")
-    hub.to_parquet(out / "hub.parquet", index=False)
-    hub.to_csv(out / "hub.csv", index=False)
-    (out / "HUB.md").write_text(_markdown(hub))
+            have = d / "arch.json"
+            same = (d / "model.onnx").is_file() and have.is_file() and have.read_text() == spec.dumps()
+            if not same:
+                _atomic(d / "model.onnx", lambda p: export_onnx(spec, p))
+            _atomic(have, lambda p: p.write_text(spec.dumps()))
+    _atomic(out / "hub.parquet", lambda p: hub.to_parquet(p, index=False))
+    _atomic(out / "hub.csv", lambda p: hub.to_csv(p, index=False))
+    _atomic(out / "HUB.md", lambda p: p.write_text(_markdown(hub)))
 
 
 def read_hub(hub_dir: str | Path):

@@ -18,7 +18,7 @@ import shutil
 import socket
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -246,14 +246,110 @@ def _fastest_check(cfg: SearchConfig, space, service) -> float:
 
 
 # -- the run -----------------------------------------------------------------------------------------
-def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, verbose: bool = True) -> Path:
+@dataclass(frozen=True)
+class Outcome:
+    """How a search ended; :func:`exit_code` turns it into the CLI's exit status."""
+
+    out: Path
+    interrupted: int | None = None  # the signal that stopped it (SIGINT, SIGTERM), if any
+    unresolved: tuple[str, ...] = ()  # candidates with no outcome yet (resumable)
+    missing_budgets: tuple[float, ...] = ()  # budgets with no trained model in the hub
+    trained: int = 0
+    failed: int = 0
+    reasons: tuple[str, ...] = ()  # most common failure reasons
+
+
+EXIT_OK, EXIT_USAGE, EXIT_INCOMPLETE_HUB, EXIT_UNFINISHED = 0, 2, 3, 4
+
+
+def exit_code(o: Outcome) -> tuple[int, str | None]:
+    """(exit status, one line for stderr) of a search that ran (see README, "Exit codes")."""
+    resume = f"continue it with --resume --out {o.out}"
+    if o.interrupted is not None:
+        import signal
+
+        name = signal.Signals(o.interrupted).name
+        return 128 + int(o.interrupted), (f"interrupted by {name}: {len(o.unresolved)} candidate(s) unfinished, "
+                                          f"finished work kept; {resume}")
+    if o.unresolved:
+        return EXIT_UNFINISHED, (f"the search stopped with {len(o.unresolved)} candidate(s) unfinished "
+                                 f"({', '.join(o.unresolved[:5])}); {resume}")
+    if o.missing_budgets:
+        budgets = ", ".join(f"{b:g} ms" for b in o.missing_budgets)
+        why = f"; failures: {', '.join(o.reasons)}" if o.failed else ""
+        return EXIT_INCOMPLETE_HUB, (f"no trained candidate met {budgets} ({o.trained} trained, {o.failed} failed"
+                                     f"{why}); raise --trials or the budget")
+    return EXIT_OK, None
+
+
+def _experiments(out: Path) -> list[Path]:
+    """The Tune experiment folders of earlier runs of this search (``tune``, ``tune-resume-N``)."""
+    runs = [p for p in out.glob(f"{EXPERIMENT}*") if p.is_dir() and
+            (p.name == EXPERIMENT or p.name.startswith(f"{EXPERIMENT}-resume-"))]
+    return sorted(runs, key=lambda p: int(p.name.rsplit("-", 1)[1]) if p.name != EXPERIMENT else 0)
+
+
+def _next_experiment(out: Path) -> str:
+    runs = _experiments(out)
+    if not runs:
+        return EXPERIMENT
+    last = runs[-1].name
+    return f"{EXPERIMENT}-resume-{1 if last == EXPERIMENT else int(last.rsplit('-', 1)[1]) + 1}"
+
+
+class _Signals:
+    """SIGINT / SIGTERM during ``fit``: end the Tune run gracefully (a Tune ``Stopper``) and
+    remember the signal; a second signal stops at once (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._old: dict = {}
+
+    def __enter__(self) -> "_Signals":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signum
+        print(f"{PROG}: stopping: finishing the bookkeeping (signal again to stop at once)", file=sys.stderr,
+              flush=True)
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def stopper(self):
+        from ray.tune.stopper import Stopper
+
+        sig = self
+
+        class _Stop(Stopper):
+            def __call__(self, trial_id, result):
+                return False
+
+            def stop_all(self):
+                return sig.received is not None
+
+        return _Stop()
+
+
+def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, verbose: bool = True) -> Outcome:
     import ray
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
     from .baselines import FAMILIES, baseline_family
     from .trainables import train_candidate, trial_resources
-    from .tuner import GatedSearch
+    from .tuner import GatedSearch, result_log
 
     remote = cfg.out if _is_uri(cfg.out) else None
     out = _staging(remote) if remote else Path(cfg.out).resolve()
@@ -294,59 +390,65 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
         os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
         os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+        os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours ends the run gracefully (see _Signals)
 
         trainable = tune.with_resources(train_candidate, trial_resources(
             cpus=cfg.train.cpus_per_trial, gpus=cfg.train.gpus_per_trial,
             accelerator_type=cfg.train.accelerator_type))
         epochs = cfg.train.epochs
         scheduler = ASHAScheduler(time_attr="epoch", max_t=epochs, grace_period=min(cfg.train.grace_period, epochs))
-        exp_dir = out / EXPERIMENT
-        if resume and tune.Tuner.can_restore(str(exp_dir)):
-            tuner = tune.Tuner.restore(str(exp_dir), trainable=trainable, resume_unfinished=True,
-                                       resume_errored=True)
-        else:
-            if resume:  # interrupted before Tune saved anything: nothing was trained; start over
-                log = out / "candidates.jsonl"
-                if log.exists():
-                    log.replace(out / f"candidates.{int(time.time())}.orphaned.jsonl")
-            baselines = []
-            if cfg.baselines:
-                for fam in FAMILIES:
-                    baselines += [(n, s.arch_string) for n, s in baseline_family(space, fam, steps=cfg.baseline_steps)]
-            searcher = GatedSearch(
-                space=cfg.space, num_classes=info.num_classes, budgets_ms=cfg.budgets, latency=lat,
-                cache_path=cache, optimizer=cfg.searcher.name, seed=cfg.searcher.seed,
-                options=dict(cfg.searcher.options), baselines=baselines,
-                max_candidates=cfg.max_candidates or 25 * cfg.trials, max_trials=cfg.trials,
-                log_path=str(out / "candidates.jsonl"), verbose=verbose)
-            n_base = len(FAMILIES) * len(cfg.budgets) if cfg.baselines else 0
-            recipe = {"epochs": epochs, "batch_size": cfg.train.batch_size, "optimizer": cfg.train.optimizer}
-            if cfg.train.lr is not None:
-                recipe["lr"] = cfg.train.lr
-            recipe.update(dict(cfg.train.recipe))
-            param_space = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
-                           "num_threads": cfg.train.threads}
-            param_space.update(dict(cfg.train.inject))  # fault-injection test hooks (empty normally)
-            tuner = tune.Tuner(
-                trainable,
-                param_space=param_space,
-                tune_config=tune.TuneConfig(
-                    metric="top1", mode="max", search_alg=searcher, scheduler=scheduler,
-                    num_samples=cfg.trials + n_base, max_concurrent_trials=cfg.concurrency,
-                    time_budget_s=cfg.time_budget_s),
-                run_config=tune.RunConfig(
-                    name=EXPERIMENT, storage_path=str(out), verbose=0,
-                    failure_config=tune.FailureConfig(max_failures=cfg.train.max_failures),
-                    checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
-            )
+        baselines = []
+        if cfg.baselines:
+            for fam in FAMILIES:
+                baselines += [(n, s.arch_string) for n, s in baseline_family(space, fam, steps=cfg.baseline_steps)]
+        recipe = {"epochs": epochs, "batch_size": cfg.train.batch_size, "optimizer": cfg.train.optimizer}
+        if cfg.train.lr is not None:
+            recipe["lr"] = cfg.train.lr
+        recipe.update(dict(cfg.train.recipe))
+        constants = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
+                     "num_threads": cfg.train.threads}
+        constants.update(dict(cfg.train.inject))  # fault-injection test hooks (empty normally)
+        searcher = GatedSearch(
+            space=cfg.space, num_classes=info.num_classes, budgets_ms=cfg.budgets, latency=lat,
+            cache_path=cache, optimizer=cfg.searcher.name, seed=cfg.searcher.seed,
+            options=dict(cfg.searcher.options), baselines=baselines,
+            max_candidates=cfg.max_candidates or 25 * cfg.trials, max_trials=cfg.trials,
+            log_path=str(out / "candidates.jsonl"), state_path=str(out / "searcher.json"),
+            trial_constants=constants, epochs=epochs, verbose=verbose)
+        if resume:
+            got = searcher.recover(_experiments(out))
+            print(f"resuming: {got['final']} candidate(s) final, {got['resolved']} resolved from their last "
+                  f"result, {got['requeued']} to train, {got['regated']} to measure", file=sys.stderr)
+        searcher.service  # the latency pool first: re-queued trials must not take every slot before it
+        n_base = len(FAMILIES) * len(cfg.budgets) if cfg.baselines else 0
+        signals = _Signals()
+        tuner = tune.Tuner(
+            trainable,
+            param_space=constants,
+            tune_config=tune.TuneConfig(
+                metric="top1", mode="max", search_alg=searcher, scheduler=scheduler,
+                num_samples=cfg.trials + n_base, max_concurrent_trials=cfg.concurrency,
+                time_budget_s=cfg.time_budget_s),
+            run_config=tune.RunConfig(
+                name=_next_experiment(out), storage_path=str(out), verbose=0, stop=signals.stopper(),
+                callbacks=[result_log(searcher)],
+                failure_config=tune.FailureConfig(max_failures=cfg.train.max_failures),
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+        )
         t0 = time.time()
-        tuner.fit()
-        print(f"search finished in {time.time() - t0:.0f} s", file=sys.stderr)
-        publish(out, cfg)
+        with signals:
+            tuner.fit()
+        if signals.received is None:
+            print(f"search finished in {time.time() - t0:.0f} s", file=sys.stderr)
+        unresolved = tuple(searcher.unresolved())
+        if signals.received is not None:
+            outcome = Outcome(out=out, interrupted=signals.received, unresolved=unresolved)
+        else:
+            outcome = publish(out, cfg, unresolved=unresolved)
         if remote:
             _copy(out, remote)
             print(f"results uploaded to {remote}", file=sys.stderr)
-        return out
+        return replace(outcome, out=Path(remote) if remote else out)
     except GpunetRayError:
         if created_out and not resume:
             shutil.rmtree(out, ignore_errors=True)
@@ -364,14 +466,14 @@ def explain_trial_errors(out: Path, cands: dict[str, dict]) -> int:
     Here the last line of that traceback is appended to the reason (``"trial_error: RuntimeError:
     ..."``), in ``cands`` and as an update line in ``candidates.jsonl`` (so a re-publish agrees).
     """
-    from .tuner import _LOG_FIELDS
+    from .ledger import append_records
 
     todo = {c["trial_id"]: c for c in cands.values()
             if c.get("status") == "failed" and c.get("reason") == "trial_error" and c.get("trial_id")}
     if not todo:
         return 0
     updates = []
-    for err in sorted((out / EXPERIMENT).glob("*/error.txt")):
+    for err in sorted(e for run in _experiments(out) for e in run.glob("*/error.txt")):
         tid = next((t for t in todo if t in err.parent.name), None)
         if tid is None:
             continue
@@ -384,23 +486,21 @@ def explain_trial_errors(out: Path, cands: dict[str, dict]) -> int:
         rec = todo.pop(tid)
         rec["reason"] = f"trial_error: {lines[-1][:300]}"
         rec["time"] = time.time()
-        updates.append({k: rec.get(k) for k in _LOG_FIELDS})  # a whole record, like the searcher's lines
-    if updates:
-        log = out / "candidates.jsonl"
-        text = log.read_text() if log.is_file() else ""
-        with open(log, "a") as f:
-            if text and not text.endswith("\n"):
-                f.write("\n")  # a torn last line stays torn; ours starts on a line of its own
-            f.writelines(json.dumps(u, default=str) + "\n" for u in updates)
+        updates.append(dict(rec))  # a whole record, like the searcher's lines
+    append_records(out / "candidates.jsonl", updates)
     return len(updates)
 
 
-def publish(out: Path, cfg: SearchConfig) -> None:
-    """trials.parquet, hub.parquet/csv, HUB.md, pareto.png and models/<tier>/ from the candidate log."""
+def publish(out: Path, cfg: SearchConfig, unresolved: Sequence[str] = ()) -> Outcome:
+    """trials.parquet, hub.parquet/csv, HUB.md, pareto.png and models/<tier>/ from the candidate log.
+
+    Every file is replaced atomically, so a kill while publishing leaves the earlier version (or
+    none) and a rerun (``--resume``) publishes again from the ledger."""
     import pandas as pd
 
-    from .hub import plot_pareto, select_hub, write_hub
-    from .tuner import load_candidates
+    from ._faults import kill_point
+    from .hub import _atomic, plot_pareto, select_hub, write_hub
+    from .ledger import load_candidates
 
     cands = load_candidates(out / "candidates.jsonl")
     explain_trial_errors(out, cands)
@@ -410,22 +510,28 @@ def publish(out: Path, cfg: SearchConfig) -> None:
         if col not in df:
             df[col] = float("nan")
         df[col] = pd.to_numeric(df[col], errors="coerce")
-    if "config" in df:
-        import json
-
-        df["config"] = df["config"].map(lambda c: json.dumps(c, default=str) if c is not None else None)
-    df.to_parquet(out / "trials.parquet", index=False)
+    for col in ("config", "last_result"):
+        if col in df:
+            df[col] = df[col].map(lambda c: json.dumps(c, default=str) if c is not None else None)
+    for col in ("status", "role", "reason"):
+        if col not in df:
+            df[col] = None
+    _atomic(out / "trials.parquet", lambda p: df.to_parquet(p, index=False))
+    kill_point("publish")
     measured = df[df["latency_ms"].notna()]
     backend = str(measured["backend"].iloc[0]) if len(measured) else cfg.latency.backend
     device = str(measured["device"].iloc[0]) if len(measured) else "unknown"
     hub = select_hub(df, cfg.budgets, batch=cfg.latency.batch, backend=backend, device=device)
     write_hub(hub, out)
-    plot_pareto(df, cfg.budgets, out / "pareto.png")
+    _atomic(out / "pareto.png", lambda p: plot_pareto(df, cfg.budgets, p))
     print((out / "HUB.md").read_text())
-    missing = [b for b in cfg.budgets if b not in set(hub["budget_ms"])]
-    if missing:
-        print(f"no trained candidate met {', '.join(f'{b:g} ms' for b in missing)}; "
-              "raise --trials or the budget", file=sys.stderr)
+    search = df[df["role"] == "search"]
+    failed = search[search["status"] == "failed"]
+    reasons = failed["reason"].astype(str).str.split(":").str[0].value_counts()
+    return Outcome(out=out, unresolved=tuple(unresolved),
+                   missing_budgets=tuple(b for b in cfg.budgets if b not in set(hub["budget_ms"])),
+                   trained=int((search["status"] == "trained").sum()), failed=len(failed),
+                   reasons=tuple(f"{r} x{n}" for r, n in reasons.head(3).items()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -433,8 +539,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.resume and not args.out and not args.config:
         raise ConfigError("--resume needs --out DIR (the folder of the search to continue)")
     cfg = resolve_config(args)
-    run_search(cfg, resume=args.resume, dashboard=not args.no_dashboard, verbose=not args.quiet)
-    return 0
+    outcome = run_search(cfg, resume=args.resume, dashboard=not args.no_dashboard, verbose=not args.quiet)
+    code, line = exit_code(outcome)
+    if line:
+        print(f"{PROG}: {line}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

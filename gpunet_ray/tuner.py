@@ -11,12 +11,14 @@
 
 Results come back through ``on_trial_complete``: accuracy (and, with several budgets, measured
 latency as a second objective) is told to the optimiser; failures (diverged, out of memory,
-invalid, a crashed trial) are told as infeasible with their reason. Every candidate, rejected or
-trained, is recorded (``candidates.jsonl``, append-only, and in the searcher state), so the hub's
-``trials.parquet`` lists them all.
+invalid, a crashed trial) are told as infeasible with their reason. A network that a second
+config decodes to is not measured or trained again (``skipped``, ``duplicate of ...``).
 
-The searcher state is JSON (``save``/``restore``); the latency service and dashboard metrics are
-re-created lazily after Tune restores an experiment.
+Durability: every change of a candidate is first appended to the ledger (``candidates.jsonl``,
+fsynced, see :mod:`gpunet_ray.ledger`), then acted on; the core's state is then written
+atomically (``searcher.json``). After a kill at any moment, :meth:`GatedSearch.recover` rebuilds
+the search from those two files and ``--resume`` runs it as a new Tune experiment: nothing that
+finished is redone, and nothing that was in flight is lost.
 """
 
 from __future__ import annotations
@@ -32,32 +34,16 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
+from ._faults import kill_point
 from .config import LatencyConfig
 from .errors import GpunetRayError, reason_of
+from .ledger import FINAL, LOG_FIELDS, append_records, load_candidates, read_json, write_json_atomic
 from .search_space import ArchSpec, arch_stats, get_space
 
-__all__ = ["GatedSearch", "STATE_VERSION", "load_candidates"]
+__all__ = ["GatedSearch", "STATE_VERSION", "load_candidates", "result_log"]
 
 STATE_VERSION = 1
-_LOG_FIELDS = ("id", "role", "name", "arch", "hash", "status", "reason", "predicted_ms", "latency_ms",
-               "latency_p90_ms", "latency_cv", "latency_n", "backend", "device", "params", "macs", "top1", "top5",
-               "loss", "epochs", "trial_id", "config", "time")
-
-
-def load_candidates(path: str | Path) -> dict[str, dict]:
-    """Latest record of every candidate in a ``candidates.jsonl`` log (torn last line ignored)."""
-    out: dict[str, dict] = {}
-    p = Path(path)
-    if not p.is_file():
-        return out
-    for line in p.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and "id" in rec:
-            out[rec["id"]] = {**out.get(rec["id"], {}), **rec}
-    return out
+_LOG_FIELDS = LOG_FIELDS  # kept for callers of the old name
 
 
 class _Metrics:
@@ -86,13 +72,19 @@ class GatedSearch(Searcher):
         baselines: ``[(name, arch_string)]`` trained first, with the same recipe, for comparison.
         max_candidates: cap on suggested candidates, rejected ones included.
         max_trials: searched candidates to train (baselines come on top); None: no cap.
-        log_path: the ``candidates.jsonl`` log.
+        log_path: the candidate ledger (``candidates.jsonl``, see :mod:`gpunet_ray.ledger`).
+        trial_constants: keys every trial config carries (data folder, recipe, loader ...); the
+            searcher attaches them itself, so a trial never depends on Tune's merge of ``param_space``.
+        state_path: the searcher snapshot (core state, JSON), written atomically after every change
+            of the core; with the ledger it is what :meth:`recover` rebuilds from.
+        epochs: the recipe's epochs: a trial result at this epoch is final.
     """
 
     def __init__(self, space: str, num_classes: int, budgets_ms: tuple[float, ...], latency: LatencyConfig,
                  cache_path: str, optimizer: str = "lamcts", seed: int = 0, options: dict | None = None,
                  baselines: list[tuple[str, str]] | None = None, max_candidates: int = 200,
-                 max_trials: int | None = None, log_path: str | None = None, verbose: bool = True):
+                 max_trials: int | None = None, log_path: str | None = None, verbose: bool = True,
+                 trial_constants: dict | None = None, state_path: str | None = None, epochs: int | None = None):
         super().__init__(metric="top1", mode="max")
         self.space_name = space
         self.num_classes = int(num_classes)
@@ -105,9 +97,16 @@ class GatedSearch(Searcher):
         self.max_candidates = int(max_candidates)
         self.max_trials = max_trials  # searched training trials (baselines are extra)
         self.log_path = log_path
+        self.state_path = state_path
+        self.trial_constants = dict(trial_constants or {})
+        self.epochs = epochs
         self.verbose = verbose
         self.candidates: dict[str, dict] = {}
         self.ready: list[str] = []
+        self.to_gate: list[str] = []  # suggested candidates to (re)measure and gate before asking for more
+        self.resume_from: dict[str, str] = {}  # candidate id -> an earlier run's checkpoint folder
+        self.known: dict[str, str] = {}  # candidate id -> "pending" | "told": what the core knows of it
+        self.duplicates: dict[str, list[str]] = {}  # candidate id -> later candidates with the same network
         self.baseline_queue: list[str] = [self._new(role="baseline", name=n, arch=a)["id"] for n, a in baselines or []]
         self.trials: dict[str, str] = {}  # trial id -> candidate id
         self.exhausted = False
@@ -121,7 +120,7 @@ class GatedSearch(Searcher):
         self._predictor = None
         self._predictor_n = 0
         self._metrics = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._last_print = 0.0
 
     def __getstate__(self) -> dict:
@@ -186,14 +185,20 @@ class GatedSearch(Searcher):
         return rec
 
     def _update(self, rec: dict, **changes: Any) -> None:
+        """Change one record; the ledger line is durable before anything acts on the change."""
         rec.update(changes, time=time.time())
         if self.log_path:
-            line = json.dumps({k: rec.get(k) for k in _LOG_FIELDS}, default=str)
-            with open(self.log_path, "a") as f:
-                f.write(line + "\n")
+            append_records(self.log_path, [rec])
         m = self.metrics
         if m is not None and changes.get("status") in ("rejected", "trained", "failed", "training"):
             m.candidates.inc(tags={"status": changes["status"]})
+
+    def _snapshot(self) -> None:
+        """Write the core's state (and what it knows of each candidate) atomically."""
+        if not self.state_path:
+            return
+        write_json_atomic(self.state_path, {"format": "gpunet_ray.gated_search.snapshot", "version": STATE_VERSION,
+                                            "core": self._core.state_dict(), "known": self.known})
 
     def _n_search_trials(self) -> int:
         return sum(1 for r in self.candidates.values()
@@ -204,6 +209,10 @@ class GatedSearch(Searcher):
         for rec in self.candidates.values():
             out[rec["status"]] = out.get(rec["status"], 0) + 1
         return out
+
+    def unresolved(self) -> list[str]:
+        """Ids of candidates with no outcome yet (suggested, measured, queued or training)."""
+        return [c for c, r in self.candidates.items() if r["status"] not in FINAL]
 
     def best_per_tier(self) -> dict[float, float]:
         best: dict[float, float] = {}
@@ -234,16 +243,48 @@ class GatedSearch(Searcher):
             print(f"[search {time.strftime('%H:%M:%S')}] {self.progress_line()}", file=sys.stderr, flush=True)
 
     # -- the gate ------------------------------------------------------------------------------
-    def _tell(self, rec: dict, top1: float | None, feasible: bool) -> None:
+    def _tell(self, rec: dict, top1: float | None, feasible: bool, snapshot: bool = True) -> None:
+        """Tell the core the outcome of a final record (and of its duplicates); then snapshot."""
         if rec["role"] != "search" or rec.get("config") is None:
             return
-        lat = rec.get("latency_ms")
-        if self.multi_objective:
-            value = (top1 if feasible else None, lat if lat is not None else None)
-            value = tuple(math.nan if v is None else v for v in value)
-        else:
-            value = top1 if feasible else None
-        self._core.tell(rec["config"], value, feasible=feasible, extra={"reason": rec.get("reason")})
+        for r in [rec] + [self.candidates[d] for d in self.duplicates.pop(rec["id"], [])]:
+            if self.known.get(r["id"]) == "told":
+                continue
+            lat = rec.get("latency_ms")
+            if self.multi_objective:
+                value = (top1 if feasible else None, lat if lat is not None else None)
+                value = tuple(math.nan if v is None else v for v in value)
+            else:
+                value = top1 if feasible else None
+            self._core.tell(r["config"], value, feasible=feasible, extra={"reason": rec.get("reason")})
+            self.known[r["id"]] = "told"
+        if snapshot:
+            self._snapshot()
+
+    def _tell_final(self, rec: dict, snapshot: bool = True) -> None:
+        ok = rec["status"] == "trained" and rec.get("top1") is not None
+        self._tell(rec, float(rec["top1"]) if ok else None, feasible=ok, snapshot=snapshot)
+
+    def _dedupe(self, recs: list[dict]) -> list[dict]:
+        """Drop candidates whose network is already a candidate (two configs can decode to one
+        network; a core restored from an older snapshot may ask a point again). The duplicate is
+        recorded as ``skipped`` and told the original's outcome, so nothing is measured or trained twice."""
+        first: dict[str, str] = {}
+        for cid, r in self.candidates.items():
+            if r["role"] == "search" and r["status"] != "skipped":
+                first.setdefault(r["hash"], cid)
+        keep = []
+        for rec in recs:
+            orig = first.get(rec["hash"])
+            if orig is None or orig == rec["id"]:
+                keep.append(rec)
+                continue
+            self._update(rec, status="skipped", reason=f"duplicate of {orig}")
+            o = self.candidates[orig]
+            self.duplicates.setdefault(orig, []).append(rec["id"])
+            if o["status"] in FINAL:
+                self._tell_final(o, snapshot=False)
+        return keep
 
     def _predict(self, specs: list[ArchSpec]) -> list[float | None]:
         recs = [r for r in self.candidates.values() if r.get("latency_ms") is not None]
@@ -267,6 +308,7 @@ class GatedSearch(Searcher):
         if m is not None:
             m.queue.set(len(specs))
         futures = self.service.submit(specs)
+        kill_point("measuring")
         for rec, fut in zip(recs, futures):
             try:
                 lr = fut.result() if hasattr(fut, "result") else fut
@@ -285,6 +327,7 @@ class GatedSearch(Searcher):
                                           for c in self.baseline_queue):
             return
         recs = [self.candidates[c] for c in self.baseline_queue]
+        kill_point("before_measure")
         self._measure(recs)
         keep: set[str] = set()
         families: dict[str, list[dict]] = {}
@@ -300,22 +343,38 @@ class GatedSearch(Searcher):
                 self._update(r, status="skipped", reason="baseline not needed for any budget")
         self.baseline_queue = [c for c in self.baseline_queue if c in keep]
 
+    def _ask(self) -> list[dict]:
+        """New candidates from the core, recorded in the ledger before the core's state is saved."""
+        n_search = sum(1 for r in self.candidates.values() if r["role"] == "search")
+        if n_search >= self.max_candidates:
+            return []
+        batch = max(2, 2 * int(self.latency_cfg.actors))
+        configs = self._core.ask(min(batch, self.max_candidates - n_search))
+        recs = []
+        for cfg in configs:
+            rec = self._new(role="search", arch=self.space.from_config(cfg).arch_string, config=cfg)
+            self.known[rec["id"]] = "pending"
+            recs.append(rec)
+        if recs and self.log_path:
+            append_records(self.log_path, recs)
+        self._snapshot()
+        return recs
+
     def _fill(self) -> None:
         """Ask, pre-screen and measure until a candidate meets a budget (or the cap is reached)."""
-        batch = max(2, 2 * int(self.latency_cfg.actors))
         limit = max(self.budgets)
         margin = float(self.latency_cfg.predictor_margin)
         while not self.ready and not self.exhausted:
-            n_search = sum(1 for r in self.candidates.values() if r["role"] == "search")
-            if n_search >= self.max_candidates:
-                self.exhausted = True
-                break
-            configs = self._core.ask(min(batch, self.max_candidates - n_search))
-            if not configs:
-                self.exhausted = True
-                break
-            specs = [self.space.from_config(cfg) for cfg in configs]
-            recs = [self._new(role="search", arch=spec.arch_string, config=cfg) for spec, cfg in zip(specs, configs)]
+            if self.to_gate:  # suggested before an interruption: gate them first
+                recs, self.to_gate = [self.candidates[c] for c in self.to_gate], []
+            else:
+                recs = self._ask()
+                if not recs:
+                    self.exhausted = True
+                    break
+            recs = self._dedupe(recs)
+            kill_point("before_measure")
+            specs = [ArchSpec.from_arch_string(r["arch"]) for r in recs]
             preds = self._predict(specs)
             to_measure = []
             for rec, p in zip(recs, preds):
@@ -336,6 +395,7 @@ class GatedSearch(Searcher):
                 else:
                     self._update(rec, status="queued")
                     self.ready.append(rec["id"])
+                    kill_point("queued")
             self._progress()
 
     # -- Tune Searcher API ---------------------------------------------------------------------------
@@ -344,6 +404,7 @@ class GatedSearch(Searcher):
 
     def suggest(self, trial_id: str):
         with self._lock:
+            kill_point("trial_pending")  # the 2nd call: the first trial is pending or running
             if trial_id in self.trials:  # Tune re-asking for a known trial: same candidate
                 rec = self.candidates[self.trials[trial_id]]
                 return self._trial_config(rec)
@@ -361,48 +422,160 @@ class GatedSearch(Searcher):
                 cid = self.ready.pop(0)
             rec = self.candidates[cid]
             self.trials[trial_id] = cid
-            self._update(rec, status="training", trial_id=trial_id)
+            self._update(rec, status="training", trial_id=trial_id, reason=None)
             self._progress()
             return self._trial_config(rec)
 
-    @staticmethod
-    def _trial_config(rec: dict) -> dict:
-        return {"arch": rec["arch"], "candidate_id": rec["id"], "role": rec["role"],
-                "latency_ms": rec.get("latency_ms")}
+    def _trial_config(self, rec: dict) -> dict:
+        cfg = {**self.trial_constants, "arch": rec["arch"], "candidate_id": rec["id"], "role": rec["role"],
+               "latency_ms": rec.get("latency_ms")}
+        if rec["id"] in self.resume_from:
+            cfg["resume_checkpoint"] = self.resume_from[rec["id"]]
+        return cfg
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
-        pass  # intermediate epochs: ASHA decides; the optimiser learns from the final result
+        kill_point("mid_trial")  # intermediate epochs: ASHA decides; the core learns from the final result
+
+    def record_result(self, trial_id: str, result: dict) -> None:
+        """Every reported result (a Tune callback calls this), kept in the ledger as ``last_result``:
+        a final one survives a kill that lands before :meth:`on_trial_complete`."""
+        with self._lock:
+            cid = self.trials.get(trial_id)
+            if cid is None or self.candidates[cid]["status"] != "training":
+                return
+            keep = ("epoch", "top1", "top5", "loss", "feasible", "reason", "done")
+            self._update(self.candidates[cid], last_result={k: result.get(k) for k in keep if k in result})
+
+    def _is_final(self, result: dict) -> bool:
+        epoch = result.get("epoch")
+        return bool(result.get("done")) or (self.epochs is not None and isinstance(epoch, (int, float))
+                                            and epoch >= self.epochs)
+
+    def _finish(self, rec: dict, result: dict | None, error: bool) -> None:
+        """Resolve a candidate whose trial ended: trained, failed with a reason, or (a trial stopped
+        before its final epoch: the search itself was stopped) back to ``queued`` for ``--resume``."""
+        top1 = None if not result else result.get("top1")
+        finite = top1 is not None and isinstance(top1, (int, float)) and math.isfinite(float(top1))
+        if error:
+            self._update(rec, status="failed", reason="trial_error")
+        elif result and result.get("feasible", True) is False:
+            self._update(rec, status="failed", reason=str(result.get("reason") or "infeasible"))
+        elif result and self._is_final(result):
+            if finite:
+                self._update(rec, status="trained", top1=float(top1), top5=result.get("top5"),
+                             loss=result.get("loss"), epochs=result.get("epoch"), reason=None)
+            else:
+                self._update(rec, status="failed", reason="no_accuracy_reported")
+        else:  # stopped by the end of the search (Ctrl-C, time budget) before its final epoch
+            epoch = (result or {}).get("epoch")
+            self._update(rec, status="queued", reason=f"interrupted at epoch {epoch}" if epoch else "interrupted")
+            (self.ready if rec["role"] == "search" else self.baseline_queue).insert(0, rec["id"])
+            return
+        if rec["status"] == "failed":
+            m = self.metrics
+            if m is not None:
+                m.failures.inc(tags={"reason": rec["reason"].split(":")[0]})
+        self._tell_final(rec)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         with self._lock:
+            kill_point("before_tell")
             cid = self.trials.pop(trial_id, None)
-            if cid is None:
+            if cid is None or self.candidates[cid]["status"] != "training":
                 return
-            rec = self.candidates[cid]
-            top1 = None if result is None else result.get("top1")
-            ok = (not error and result is not None and result.get("feasible", True) is not False
-                  and top1 is not None and math.isfinite(float(top1)))
-            if ok:
-                self._update(rec, status="trained", top1=float(top1), top5=result.get("top5"),
-                             loss=result.get("loss"), epochs=result.get("epoch"))
-                self._tell(rec, float(top1), feasible=True)
-            else:
-                reason = ("trial_error" if error or result is None
-                          else str(result.get("reason") or "no_accuracy_reported"))
-                self._update(rec, status="failed", reason=reason)
-                self._tell(rec, None, feasible=False)
-                m = self.metrics
-                if m is not None:
-                    m.failures.inc(tags={"reason": reason.split(":")[0]})
+            self._finish(self.candidates[cid], result, error)
             self._progress(force=True)
 
-    # -- state -------------------------------------------------------------------------------------
+    # -- resume --------------------------------------------------------------------------------
+    def recover(self, earlier_runs: list[Path] = ()) -> dict[str, int]:
+        """Rebuild after an interruption at any point, from the ledger and the core snapshot.
+
+        Final records stay final (the core is told any it had not been told). ``new`` and
+        ``measured`` candidates are gated again (the latency cache makes that cheap); ``queued``
+        ones are queued again; ``training`` ones are resolved from their last reported result when
+        it was final, else queued again to continue from their last checkpoint in ``earlier_runs``
+        (Tune experiment folders). Returns how many candidates were recovered per outcome.
+        """
+        with self._lock:
+            log = load_candidates(self.log_path) if self.log_path else {}
+            for cid, rec in log.items():
+                self.candidates[cid] = {**self.candidates.get(cid, {}), **rec}
+            self.candidates = dict(sorted(self.candidates.items()))
+            snap = read_json(self.state_path) if self.state_path else None
+            self.known = {}
+            if isinstance(snap, dict) and snap.get("version") == STATE_VERSION and "core" in snap:
+                self._core.load_state_dict(snap["core"])
+                self.known = dict(snap.get("known") or {})
+            self.trials, self.ready, self.to_gate, self.duplicates = {}, [], [], {}
+            self.exhausted = False
+            stats = {"final": 0, "resolved": 0, "requeued": 0, "regated": 0}
+            baselines = [c for c, r in self.candidates.items() if r["role"] == "baseline"]
+            if any(self.candidates[c].get("latency_ms") is None for c in baselines):
+                self.baseline_queue = [c for c in baselines if self.candidates[c]["status"] not in FINAL]
+            else:
+                self.baseline_queue = [c for c in baselines if self.candidates[c]["status"] in
+                                       ("measured", "queued", "training")]
+            ckpts = _checkpoints(earlier_runs, self._trial_ids())
+            for cid, rec in self.candidates.items():
+                st = rec["status"]
+                if rec["role"] == "search" and rec.get("config") is not None and cid not in self.known \
+                        and st not in FINAL and getattr(self._core, "add_pending", None):
+                    self._core.add_pending(rec["config"])  # asked after the snapshot: in flight again
+                    self.known[cid] = "pending"
+                if st == "training" and rec.get("last_result") and (
+                        rec["last_result"].get("feasible") is False or self._is_final(rec["last_result"])):
+                    self._finish(rec, rec["last_result"], error=False)  # the result came, the tell did not
+                    stats["resolved"] += 1
+                    continue
+                if st in ("training", "queued"):
+                    if cid in ckpts:
+                        self.resume_from[cid] = ckpts[cid]
+                    if st == "training":
+                        self._update(rec, status="queued", reason="interrupted")
+                    if rec["role"] == "search":
+                        self.ready.append(cid)
+                    stats["requeued"] += 1
+                elif st in ("new", "measured") and rec["role"] == "search":
+                    self.to_gate.append(cid)
+                    stats["regated"] += 1
+                elif st in FINAL:
+                    stats["final"] += 1
+            for cid, rec in self.candidates.items():  # duplicates wait for (or copy) their original
+                reason = str(rec.get("reason") or "")
+                if rec["status"] == "skipped" and reason.startswith("duplicate of ") and self.known.get(cid) != "told":
+                    orig = reason[len("duplicate of "):]
+                    self.duplicates.setdefault(orig, []).append(cid)
+            for cid, rec in self.candidates.items():
+                if rec["status"] in FINAL and rec["role"] == "search" and rec["status"] != "skipped":
+                    self._tell_final(rec, snapshot=False)  # no-op for those the core was told
+            self._snapshot()
+            return stats
+
+    def _trial_ids(self) -> dict[str, list[str]]:
+        """candidate id -> every Tune trial id it ever had (from the whole ledger)."""
+        out: dict[str, list[str]] = {}
+        if not self.log_path or not Path(self.log_path).is_file():
+            return out
+        for line in Path(self.log_path).read_text(errors="replace").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and rec.get("trial_id") and rec.get("id"):
+                ids = out.setdefault(rec["id"], [])
+                if rec["trial_id"] not in ids:
+                    ids.append(rec["trial_id"])
+        return out
+
+    # -- state (Tune's experiment checkpoint; --resume itself reads the ledger and the snapshot) --
     def get_state(self) -> dict:
         return {
             "format": "gpunet_ray.gated_search", "version": STATE_VERSION,
             "core": self._core.state_dict(), "candidates": self.candidates, "ready": self.ready,
-            "baseline_queue": self.baseline_queue, "trials": self.trials, "exhausted": self.exhausted,
-            "budgets": list(self.budgets), "space": self.space_name, "latency": asdict(self.latency_cfg),
+            "to_gate": self.to_gate, "baseline_queue": self.baseline_queue, "trials": self.trials,
+            "exhausted": self.exhausted, "known": self.known, "duplicates": self.duplicates,
+            "resume_from": self.resume_from, "budgets": list(self.budgets), "space": self.space_name,
+            "latency": asdict(self.latency_cfg),
         }
 
     def set_state(self, state: dict) -> None:
@@ -412,23 +585,43 @@ class GatedSearch(Searcher):
         self._core.load_state_dict(state["core"])
         self.candidates = state["candidates"]
         self.ready = state["ready"]
+        self.to_gate = state.get("to_gate", [])
         self.baseline_queue = state["baseline_queue"]
         self.trials = state["trials"]
         self.exhausted = state["exhausted"]
-        # Reconcile with the append-only log: events after the last checkpoint are not lost.
-        if self.log_path:
-            for cid, rec in load_candidates(self.log_path).items():
-                mine = self.candidates.get(cid)
-                if mine is None or rec.get("time", 0) <= mine.get("time", 0):
-                    continue
-                if rec.get("status") in ("trained", "failed") and mine.get("status") not in ("trained", "failed"):
-                    mine.update({k: v for k, v in rec.items() if k != "config"})
-                    self.trials = {t: c for t, c in self.trials.items() if c != cid}
-                    if mine["role"] == "search":
-                        self._tell(mine, mine.get("top1"), feasible=rec["status"] == "trained")
+        self.known = state.get("known", {})
+        self.duplicates = state.get("duplicates", {})
+        self.resume_from = state.get("resume_from", {})
 
     def save(self, checkpoint_path: str) -> None:
-        Path(checkpoint_path).write_text(json.dumps(self.get_state(), default=str))
+        write_json_atomic(checkpoint_path, self.get_state())
 
     def restore(self, checkpoint_path: str) -> None:
         self.set_state(json.loads(Path(checkpoint_path).read_text()))
+
+
+def _checkpoints(runs: list[Path], trial_ids: dict[str, list[str]]) -> dict[str, str]:
+    """candidate id -> the newest checkpoint folder any of its trials left in the Tune folders ``runs``."""
+    out: dict[str, str] = {}
+    for cid, tids in trial_ids.items():
+        found = []
+        for run in runs:
+            for tid in tids:
+                for tdir in Path(run).glob(f"*{tid}*"):
+                    for ck in tdir.glob("checkpoint_*"):
+                        if (ck / "state.pt").is_file():
+                            found.append(ck)
+        if found:
+            out[cid] = str(max(found, key=lambda p: p.stat().st_mtime))
+    return out
+
+
+def result_log(searcher: GatedSearch):
+    """A Tune callback that hands every reported result to :meth:`GatedSearch.record_result`."""
+    from ray.tune import Callback
+
+    class ResultLog(Callback):
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            searcher.record_result(trial.trial_id, result)
+
+    return ResultLog()

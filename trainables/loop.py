@@ -543,6 +543,10 @@ def _fit(run: _Run, ckpt_dir: Path | None, report: ReportFn | None) -> TrainResu
     r = run.recipe
     metrics: dict = run.history[-1] if run.history else {}
     resumed_from = run.start_epoch
+    if run.start_epoch >= r.epochs and run.history and report is not None:
+        # resumed from the final epoch's checkpoint (the driver died before it saw that result):
+        # report the finished result again rather than train anything twice
+        report({**run.history[-1], "resumed_from": resumed_from}, None)
     for epoch in range(run.start_epoch, r.epochs):
         t0 = time.perf_counter()
         tr = run.train_epoch(epoch)

@@ -16,6 +16,9 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
 * ``"teacher"``: optional knowledge-distillation teacher, ``{"arch": ..., "weights": path}`` or any
   form :func:`~gpunet_ray.trainables.loop.resolve_teacher` accepts.
 * ``"num_classes"``: optional; checked against the dataset.
+* ``"resume_checkpoint"``: optional folder of an earlier run's checkpoint of the same candidate
+  (set by ``--resume``); used when Tune has no checkpoint of its own for the trial, ignored when
+  missing or unreadable.
 * test hooks: ``"_inject": "oom"`` (simulated CUDA OOM in the first step) and
   ``"_inject": "crash_once"`` with ``"_inject_marker": path`` (a plain exception after the first
   epoch's report, once: exercises Tune's retry + resume from checkpoint); ``"_inject":
@@ -72,7 +75,8 @@ __all__ = [
 
 CANDIDATE_FAILURES = (TrainingDiverged, OutOfMemory, InvalidArchitecture, TooLarge)
 _RESERVED = {"arch", "arch_vector", "space", "data_dir", "recipe", "loader", "device", "num_threads",
-             "loader_threads", "teacher", "num_classes", "_inject", "_inject_marker"}
+             "loader_threads", "teacher", "num_classes", "_inject", "_inject_marker", "resume_checkpoint",
+             "candidate_id", "role", "latency_ms"}
 
 
 def spec_from_config(config: Mapping[str, Any]):
@@ -236,6 +240,9 @@ def train_candidate(config: dict) -> None:
     if ckpt is not None:
         with ckpt.as_directory() as d:
             resume = load_checkpoint(d)
+    elif config.get("resume_checkpoint"):
+        # a candidate re-queued by ``--resume``: continue from its last epoch in the earlier run
+        resume = _earlier_checkpoint(config["resume_checkpoint"])
 
     def report(metrics: dict, ckpt_dir: Path | None) -> None:
         checkpoint = tune.Checkpoint.from_directory(str(ckpt_dir)) if ckpt_dir is not None else None
@@ -243,6 +250,18 @@ def train_candidate(config: dict) -> None:
 
     with tempfile.TemporaryDirectory(prefix="gpunet_trial_") as tmp:
         run_candidate(config, report, checkpoint_dir=tmp, resume_from=resume)
+
+
+def _earlier_checkpoint(path: str):
+    """The state in an earlier run's checkpoint folder, or None (missing, torn or foreign: start over)."""
+    from .loop import load_checkpoint
+
+    if not Path(path).exists():  # e.g. written on another node's local disk
+        return None
+    try:
+        return load_checkpoint(path)
+    except ConfigError:
+        return None
 
 
 _UNSET = object()
