@@ -217,7 +217,8 @@ class GatedSearch(Searcher):
     def best_per_tier(self) -> dict[float, float]:
         best: dict[float, float] = {}
         for rec in self.candidates.values():
-            if rec["role"] != "search" or rec["status"] != "trained" or rec.get("top1") is None:
+            if rec["role"] != "search" or rec["status"] != "trained" or rec.get("top1") is None \
+                    or rec.get("latency_ms") is None:
                 continue
             for b in self.budgets:
                 if rec["latency_ms"] <= b:

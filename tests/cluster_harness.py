@@ -13,7 +13,9 @@ against ``--address 127.0.0.1:PORT``, injects one fault, and writes ``WORKDIR/<s
 
 Scenarios: ``node_loss`` (SIGKILL the training node's raylet mid-search, start a replacement node),
 ``latency_actor`` (SIGKILL the latency actor while it measures), ``driver_kill`` (SIGKILL the search
-CLI mid-search, then ``--resume``), ``crash_always`` (one trial raises on every attempt).
+CLI mid-search, then ``--resume``), ``crash_always`` (one trial raises on every attempt),
+``sigterm`` (a graceful stop mid-trial, then ``--resume``) and ``kill_<point>`` (the driver SIGKILLs
+itself at a named point, ``GPUNET_RAY_KILL_AT``, see gpunet_ray/_faults.py, then ``--resume``).
 
 It refuses to run unless it is PID 1 of its own PID namespace: teardown kills every other process
 it can see, and never runs ``ray stop``.
@@ -36,7 +38,9 @@ import yaml
 
 PORT = 6390
 HEAD, TRAIN, LATENCY, REPLACEMENT = "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"
-SCENARIOS = ("node_loss", "latency_actor", "driver_kill", "crash_always")
+KILL_POINTS = ("before_measure", "measuring", "queued", "trial_pending", "mid_trial", "before_tell", "publish")
+SCENARIOS = ("node_loss", "latency_actor", "driver_kill", "crash_always", "sigterm",
+             *(f"kill_{p}" for p in KILL_POINTS))
 UNRESOLVED = ("new", "measured", "queued", "training")
 HUB_FILES = ("config.yaml", "trials.parquet", "hub.parquet", "hub.csv", "HUB.md", "pareto.png", "candidates.jsonl",
              "latency.sqlite")
@@ -161,12 +165,12 @@ def write_config(work: Path, data: Path, **train_extra) -> Path:
     return p
 
 
-def start_search(cluster: Cluster, work: Path, *args: str, tag: str = "search") -> subprocess.Popen:
+def start_search(cluster: Cluster, work: Path, *args: str, tag: str = "search", env: dict | None = None) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--quiet", "--address", f"{HEAD}:{PORT}",
            *args]
     out = open(work / f"{tag}.stdout", "w")
     err = open(work / f"{tag}.stderr", "w")
-    proc = subprocess.Popen(cmd, env=cluster.env, stdout=out, stderr=err, cwd=str(work))
+    proc = subprocess.Popen(cmd, env=env or cluster.env, stdout=out, stderr=err, cwd=str(work))
     _OWN.add(proc.pid)
     cluster.events.append(f"{time.strftime('%H:%M:%S')} {tag}: {' '.join(cmd[1:])} (pid {proc.pid})")
     return proc
@@ -217,10 +221,13 @@ def wait_until(pred, timeout: float, proc: subprocess.Popen | None = None, poll:
 def tune_trials(out: Path) -> dict[str, dict]:
     """candidate id -> Tune's view of its trial (status, num_failures), from the experiment state."""
     res: dict[str, dict] = {}
-    states = sorted((out / "tune").glob("experiment_state*.json"))
-    if not states:
-        return res
-    for t in json.loads(states[-1].read_text()).get("trial_data", []):
+    runs = sorted((p for p in out.glob("tune*") if p.is_dir()), key=lambda p: (len(p.name), p.name))
+    trial_data = []
+    for run in runs:  # tune, tune-resume-1, ...: a later run's view wins
+        states = sorted(run.glob("experiment_state*.json"))
+        if states:
+            trial_data += json.loads(states[-1].read_text()).get("trial_data", [])
+    for t in trial_data:
         try:
             a, b = json.loads(t[0]), json.loads(t[1])
         except (TypeError, ValueError, IndexError):
@@ -361,6 +368,49 @@ def scenario_driver_kill(cluster: Cluster, work: Path, data: Path) -> dict:
     return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume, "injected": injected, **s}
 
 
+def scenario_kill_point(cluster: Cluster, work: Path, data: Path, point: str) -> dict:
+    """SIGKILL the driver at a named point of its life (``GPUNET_RAY_KILL_AT``), then ``--resume``."""
+    out = work / "out"
+    nth = "2" if point == "trial_pending" else "1"
+    env = {**cluster.env, "GPUNET_RAY_KILL_AT": f"{point}:{nth}"}
+    proc = start_search(cluster, work, "--config", str(write_config(work, data, epochs=2)), "--out", str(out), env=env)
+    first_rc = wait_search(proc, 500)
+    trained_before = sorted(c for c, r in latest(out).items() if r["status"] == "trained")
+    hub_before_resume = (out / "hub.parquet").is_file()
+    cluster.events.append(f"{time.strftime('%H:%M:%S')} driver killed itself at {point} (rc {first_rc})")
+    _sleep(2.0)
+    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
+    rc = wait_search(proc2, 500)
+    s = summarize(out)
+    final = latest(out)
+    s["trained_before_still_trained"] = all(final[c]["status"] == "trained" for c in trained_before)
+    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume,
+            "injected": {"kill_point": point, "trained_before": trained_before}, **s}
+
+
+def scenario_sigterm(cluster: Cluster, work: Path, data: Path) -> dict:
+    """SIGTERM the driver while a trial trains (a graceful stop), then ``--resume``."""
+    out = work / "out"
+    proc = start_search(cluster, work, "--config", str(write_config(work, data, epochs=2)), "--out", str(out))
+    injected: dict = {"sigterm": 0}
+    if wait_until(lambda: bool(cluster.running_trials(TRAIN)) and
+                  any(r["status"] == "training" for r in latest(out).values()), 400, proc):
+        proc.send_signal(signal.SIGTERM)
+        injected["sigterm"] = 1
+        cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGTERM search driver pid {proc.pid}")
+    first_rc = wait_search(proc, 300)
+    injected["unresolved_after_stop"] = sorted(c for c, r in latest(out).items() if r["status"] in UNRESOLVED)
+    trained_before = sorted(c for c, r in latest(out).items() if r["status"] == "trained")
+    hub_before_resume = (out / "hub.parquet").is_file()
+    _sleep(2.0)
+    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
+    rc = wait_search(proc2, 500)
+    s = summarize(out)
+    final = latest(out)
+    s["trained_before_still_trained"] = all(final[c]["status"] == "trained" for c in trained_before)
+    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume, "injected": injected, **s}
+
+
 def scenario_crash_always(cluster: Cluster, work: Path, data: Path) -> dict:
     out = work / "out"
     marker = work / "crash_marker"
@@ -374,7 +424,9 @@ def scenario_crash_always(cluster: Cluster, work: Path, data: Path) -> dict:
 
 
 RUNNERS = {"node_loss": scenario_node_loss, "latency_actor": scenario_latency_actor,
-           "driver_kill": scenario_driver_kill, "crash_always": scenario_crash_always}
+           "driver_kill": scenario_driver_kill, "crash_always": scenario_crash_always, "sigterm": scenario_sigterm}
+for _p in KILL_POINTS:
+    RUNNERS[f"kill_{_p}"] = lambda c, w, d, _p=_p: scenario_kill_point(c, w, d, _p)
 
 
 def run_scenario(name: str, work: Path, data: Path) -> dict:
@@ -407,10 +459,12 @@ def markdown(reports: list[dict]) -> str:
                  "latency_actor": f"SIGKILL latency actor mid-measurement ({inj.get('latency_actor_killed', 0)}x)",
                  "driver_kill": f"SIGKILL search driver ({inj.get('driver_killed', 0)}x), then --resume",
                  "crash_always": f"one trial raises on every attempt ({inj.get('attempts', 0)} attempts, "
-                                 f"max_failures={inj.get('max_failures')})"}[r["scenario"]]
+                                 f"max_failures={inj.get('max_failures')})",
+                 "sigterm": "SIGTERM search driver mid-trial (graceful stop), then --resume"}.get(
+                     r["scenario"], f"SIGKILL search driver at {inj.get('kill_point')}, then --resume")
         ok = r.get("rc") == 0 and not r.get("lost") and not r.get("trained_twice")
         outcome = ("search finished, hub written" if ok else f"FAILED rc={r.get('rc')} {r.get('error', '')}")
-        if r["scenario"] == "driver_kill":
+        if r["scenario"] == "driver_kill" or r["scenario"].startswith("kill_"):
             outcome += f"; no arch trained twice ({len(r.get('trained_twice', {}))} repeats)"
         if r["scenario"] == "latency_actor":
             outcome += f"; {len(r.get('latency_failed', []))} latency failures, all gated candidates measured"

@@ -127,3 +127,26 @@ def test_trial_failing_every_attempt(namespaces, tmp_path, data):
     assert [f["id"] for f in r["failed"]] == [inj["crashing_candidate"]]
     assert r["failed"][0]["reason"].startswith("trial_error: RuntimeError: simulated persistent fault")
     assert r["tune_trials"][inj["crashing_candidate"]] == {"status": "ERROR", "num_failures": inj["max_failures"] + 1}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("point", ["before_measure", "measuring", "queued", "trial_pending", "mid_trial",
+                                   "before_tell", "publish"])
+def test_driver_killed_at_point_then_resumed(namespaces, tmp_path, data, point):
+    """The kill matrix on the multi-node cluster (tests/test_resume_matrix.py runs it on a local Ray)."""
+    r = run_scenario(f"kill_{point}", tmp_path, data)
+    assert r["first_rc"] == -9, (r["events"], r["stderr_tail"][-3000:])
+    assert not r["hub_before_resume"] or point == "publish"
+    _common(r, trained=4)
+    assert r["trained_before_still_trained"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_driver_sigterm_then_resumed(namespaces, tmp_path, data):
+    r = run_scenario("sigterm", tmp_path, data)
+    assert r["injected"]["sigterm"] == 1 and r["first_rc"] == 143, (r["events"], r["stderr_tail"][-3000:])
+    assert r["injected"]["unresolved_after_stop"] and not r["hub_before_resume"]
+    _common(r, trained=4)
+    assert r["trained_before_still_trained"]
