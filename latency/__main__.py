@@ -21,12 +21,15 @@ PROG = "python -m gpunet_ray.latency"
 
 
 def _positive_int(s: str) -> int:
+    # ArgumentTypeError keeps this message (argparse replaces a ValueError's, and ConfigError is one)
+    import argparse
+
     try:
         v = int(s)
     except ValueError:
-        raise ConfigError(f"expected a positive integer, got {s!r}") from None
+        v = 0
     if v < 1:
-        raise ConfigError(f"expected a positive integer, got {s!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
     return v
 
 
