@@ -21,8 +21,9 @@ is chosen. Inactive parameters always sit at a neutral value (the middle of thei
 config has one flat form, one unit vector and one duplicate key. Pure numpy.
 
 :meth:`Domain.to_dict` is always JSON: values that do not survive JSON exactly (functions,
-``pathlib.Path``, tuples, ...) are written as placeholders, and :meth:`Domain.from_dict` refuses
-to rebuild a domain from them (the owner must rebuild it from the original space instead).
+``pathlib.Path``, ...) are written as placeholders (tuples and the like are encoded losslessly,
+see :func:`encode_value`), and :meth:`Domain.from_dict` refuses to rebuild a domain from them
+(the owner must rebuild it from the original space instead).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError
 
-__all__ = ["Param", "Domain", "KINDS", "json_exact"]
+__all__ = ["Param", "Domain", "KINDS", "encode_value", "decode_value", "opaque_values"]
 
 KINDS = ("float", "log", "int", "ordinal", "categorical")
 
@@ -51,42 +52,66 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-#: key of the placeholder written by :meth:`Domain.to_dict` for a value that is not JSON.
-OPAQUE = "__gpunet_ray_opaque__"
+#: tag of the JSON objects :func:`encode_value` writes for what plain JSON cannot hold.
+TAG = "__gpunet_ray__"
 
 
-def json_exact(v: Any) -> bool:
-    """True if ``v`` survives a JSON round trip unchanged (same value, same container types)."""
-    try:
-        back = json.loads(json.dumps(v, allow_nan=False))
-    except (TypeError, ValueError, RecursionError):
-        return False
-    return _same_json(v, back)
+def encode_value(v: Any) -> Any:
+    """The JSON form of a config value, lossless where possible.
 
-
-def _same_json(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b))
-    return a == b
-
-
-def _encode_value(v: Any) -> Any:
-    """``v`` itself if it is JSON-exact, else a placeholder naming it (deterministic: no addresses)."""
+    JSON types stay as they are; tuples, dicts with non-string keys and non-finite floats become
+    tagged objects (:func:`decode_value` restores them exactly; Tune's own placeholders for
+    non-primitive values are such tuples). Anything else (functions, paths, arrays, subclasses of
+    the builtins) becomes an *opaque* placeholder naming it, without memory addresses, so that
+    equal spaces give equal descriptions.
+    """
     v = _jsonable(v)
-    if json_exact(v):
+    t = type(v)
+    if v is None or t in (bool, int, str):
         return v
+    if t is float:
+        return v if math.isfinite(v) else {TAG: "float", "v": repr(v)}
+    if t is list:
+        return [encode_value(x) for x in v]
+    if t is tuple:
+        return {TAG: "tuple", "items": [encode_value(x) for x in v]}
+    if t is dict:
+        if all(type(k) is str for k in v) and TAG not in v:
+            return {k: encode_value(x) for k, x in v.items()}
+        return {TAG: "dict", "items": [[encode_value(k), encode_value(x)] for k, x in v.items()]}
     r = repr(v)
     if " at 0x" in r or len(r) > 200:
-        r = f"<{type(v).__module__}.{type(v).__qualname__}>"
-    return {OPAQUE: r}
+        r = f"<{t.__module__}.{t.__qualname__}>"
+    return {TAG: "opaque", "repr": r}
 
 
-def _is_opaque(v: Any) -> bool:
-    return isinstance(v, dict) and OPAQUE in v
+def decode_value(j: Any) -> Any:
+    """Inverse of :func:`encode_value`; ConfigError for an opaque placeholder."""
+    if isinstance(j, list):
+        return [decode_value(x) for x in j]
+    if isinstance(j, dict):
+        kind = j.get(TAG)
+        if kind is None:
+            return {k: decode_value(x) for k, x in j.items()}
+        if kind == "tuple":
+            return tuple(decode_value(x) for x in j["items"])
+        if kind == "dict":
+            return {decode_value(k): decode_value(x) for k, x in j["items"]}
+        if kind == "float":
+            return float(j["v"])
+        raise ConfigError(f"{j.get('repr', j)} was not saved (not JSON)")
+    return j
+
+
+def opaque_values(obj: Any) -> list[str]:
+    """The opaque placeholders inside encoded JSON (what could not be saved), by name."""
+    if isinstance(obj, dict):
+        if obj.get(TAG) == "opaque":
+            return [str(obj.get("repr"))]
+        return [x for v in obj.values() for x in opaque_values(v)]
+    if isinstance(obj, list):
+        return [x for v in obj for x in opaque_values(v)]
+    return []
 
 
 def _values_equal(a: Any, b: Any) -> bool:
@@ -254,7 +279,7 @@ class Param:
     def to_dict(self) -> dict:
         d = {"name": self.name, "kind": self.kind}
         if self.kind in ("ordinal", "categorical"):
-            d["choices"] = [_encode_value(c) for c in self.choices]
+            d["choices"] = [encode_value(c) for c in self.choices]
         else:
             d.update(low=self.low, high=self.high)
             if self.q:
@@ -266,7 +291,7 @@ class Param:
     @classmethod
     def from_dict(cls, d: dict) -> "Param":
         d = dict(d)
-        d["choices"] = tuple(d.get("choices", ()))
+        d["choices"] = tuple(decode_value(c) for c in d.get("choices", ()))
         return cls(**d)
 
 
@@ -467,7 +492,7 @@ class Domain:
         """A JSON description; values that are not JSON become placeholders (see :meth:`from_dict`)."""
         d = {
             "params": [p.to_dict() for p in self.params],
-            "constants": {k: _encode_value(v) for k, v in self.constants.items()},
+            "constants": {k: encode_value(v) for k, v in self.constants.items()},
             "nested": self.nested,
         }
         if self.template is not None:
@@ -477,18 +502,19 @@ class Domain:
     @property
     def opaque(self) -> list[str]:
         """Descriptions of the values :meth:`to_dict` cannot write as JSON (empty if none)."""
-        return _opaque_in(self.to_dict())
+        return opaque_values(self.to_dict())
 
     @classmethod
     def from_dict(cls, d: dict) -> "Domain":
         """Rebuild a domain from :meth:`to_dict`; ConfigError if it holds placeholders."""
-        bad = _opaque_in(d)
+        bad = opaque_values(d)
         if bad:
             raise ConfigError(f"the search space holds values that are not JSON ({', '.join(bad[:3])}); they are "
                               "not saved, so the domain cannot be rebuilt from its description: build it from the "
                               "original space instead")
         template = _template_from_json(d["template"]) if d.get("template") is not None else None
-        return cls(tuple(Param.from_dict(p) for p in d["params"]), dict(d.get("constants", {})),
+        return cls(tuple(Param.from_dict(p) for p in d["params"]),
+                   {k: decode_value(v) for k, v in d.get("constants", {}).items()},
                    nested=bool(d.get("nested", False)), template=template)
 
     # -- builders ------------------------------------------------------------------------------
@@ -710,9 +736,9 @@ def _template_to_json(node: tuple) -> list:
     if kind == "p":
         return ["p", node[1]]
     if kind == "c":
-        return ["c", _encode_value(node[1])]
+        return ["c", encode_value(node[1])]
     if kind == "d":
-        return ["d", [[_encode_value(k), _template_to_json(n)] for k, n in node[1]]]
+        return ["d", [[encode_value(k), _template_to_json(n)] for k, n in node[1]]]
     if kind in ("l", "t"):
         return [kind, [_template_to_json(n) for n in node[1]]]
     return ["x", node[1], [_template_to_json(n) for n in node[2]]]
@@ -723,25 +749,14 @@ def _template_from_json(j: list) -> tuple:
     if kind == "p":
         return ("p", j[1])
     if kind == "c":
-        return ("c", j[1])
+        return ("c", decode_value(j[1]))
     if kind == "d":
-        return ("d", tuple((k, _template_from_json(n)) for k, n in j[1]))
+        return ("d", tuple((decode_value(k), _template_from_json(n)) for k, n in j[1]))
     if kind in ("l", "t"):
         return (kind, tuple(_template_from_json(n) for n in j[1]))
     if kind == "x":
         return ("x", j[1], tuple(_template_from_json(n) for n in j[2]))
     raise ConfigError(f"unknown config template node {kind!r}")
-
-
-def _opaque_in(obj: Any) -> list[str]:
-    """The placeholders inside a :meth:`Domain.to_dict` description."""
-    if _is_opaque(obj):
-        return [str(obj[OPAQUE])]
-    if isinstance(obj, dict):
-        return [x for v in obj.values() for x in _opaque_in(v)]
-    if isinstance(obj, list):
-        return [x for v in obj for x in _opaque_in(v)]
-    return []
 
 
 def _flatten(d: dict, prefix: str = "") -> dict:

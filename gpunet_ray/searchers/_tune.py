@@ -32,7 +32,7 @@ from ray.tune.search import Searcher
 from gpunet_ray.errors import ConfigError
 
 from ._core import LAMCTS, _finite, as_domain
-from ._domain import Domain, json_exact
+from ._domain import Domain, decode_value, encode_value, opaque_values
 from ._peers import RandomCore
 
 __all__ = ["LAMCTSSearch", "RandomSearch", "SearcherSetupError"]
@@ -86,10 +86,14 @@ class LAMCTSSearch(Searcher):
     A completed trial reporting ``feasible=False`` (the project's trainables do, with a ``reason``),
     a NaN/inf/missing metric, or ``error=True`` is told to the core as infeasible.
 
-    State (``save``/``get_state``) is JSON. Attributes a subclass adds to the instance are saved
-    with it when their values are JSON (numbers, strings, lists, str-keyed dicts, ...) and set
-    again on restore; a subclass with other state extends ``get_state``/``set_state`` (call
-    ``super()``). The core's ``constraint`` callable is not saved: pass it again.
+    State (``save``/``get_state``) is JSON. Configs are stored as choice indices and numbers; the
+    space is stored too, with values JSON cannot hold losslessly (functions, paths, ...) as
+    placeholders: restoring a state whose space holds such values needs a searcher built with
+    that space (a Tuner run is fine: Tune replaces them with its own placeholders before the
+    searcher sees them). Attributes a subclass adds to the instance are saved with it when their
+    values are plain data (numbers, strings, lists, tuples, dicts, ...) and set again on restore;
+    others are skipped with a warning: a subclass with such state extends ``get_state`` /
+    ``set_state`` (call ``super()``). The core's ``constraint`` callable is not saved: pass it again.
     """
 
     _core_cls = LAMCTS
@@ -283,13 +287,14 @@ class LAMCTSSearch(Searcher):
         }
 
     def _subclass_attrs(self) -> dict:
-        """JSON-exact values of the instance attributes a subclass added (others: logged, skipped)."""
+        """Encoded values of the instance attributes a subclass added (opaque ones: logged, skipped)."""
         out = {}
         for k, v in vars(self).items():
             if k in self._OWN_ATTRS or k.startswith("__"):
                 continue
-            if json_exact(v):
-                out[k] = v
+            j = encode_value(v)
+            if not opaque_values(j):
+                out[k] = j
             elif k not in self._unsaved_warned:
                 self._unsaved_warned.add(k)
                 logger.warning("%s: attribute %r (%s) is not JSON and is not saved with the searcher state; "
@@ -329,9 +334,9 @@ class LAMCTSSearch(Searcher):
         self._last = dict(state.get("last", {}))
         self._completed = set(state.get("completed", []))
         self._points_to_evaluate = [d.to_config(d.config_from_json(j)) for j in state["points_to_evaluate"]]
-        for k, v in (state.get("attrs") or {}).items():
+        for k, j in (state.get("attrs") or {}).items():
             if k not in self._OWN_ATTRS:
-                setattr(self, k, v)
+                setattr(self, k, decode_value(j))
 
     def save(self, checkpoint_path: str) -> None:
         """Write the JSON state atomically (the file name may end in ``.pkl``: Tune's template)."""
