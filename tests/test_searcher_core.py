@@ -106,6 +106,42 @@ def test_tune_space_conversion():
         Param("x", "log", low=0.0, high=1.0)
 
 
+def test_float_params_exclude_the_upper_bound():
+    """Floats decode into [low, high) (Tune's convention), also at unit coordinate 1 and for the
+    model's clipped coordinates; quantised floats stay on the grid inside [low, high]."""
+    f, lg = Param("f", "float", low=-5.0, high=-1.0), Param("l", "log", low=1e-4, high=1e-2)
+    for p in (f, lg):
+        assert p.from_unit(1.0) < p.high and p.from_unit(2.0) < p.high and p.from_unit(0.0) == pytest.approx(p.low)
+        assert p.from_unit(p.to_unit(p.from_unit(1.0))) < p.high
+    q = Param("q", "float", low=3.2, high=5.4, q=0.2)
+    vals = [q.from_unit(u) for u in np.linspace(0, 1, 101)]
+    assert min(vals) == pytest.approx(3.2) and max(vals) == pytest.approx(5.4) and max(vals) <= 5.4
+    assert all(abs(v / 0.2 - round(v / 0.2)) < 1e-9 for v in vals)
+    assert Param("z", "float", low=1.0, high=1.0).from_unit(0.7) == 1.0  # empty range: the bound
+
+
+def test_value_encoding_is_lossless_or_opaque():
+    """Domain descriptions are JSON: tuples, int-keyed dicts and inf survive; functions and paths
+    become named placeholders, and a domain holding them is not rebuilt from its description."""
+    from pathlib import Path
+
+    from gpunet_ray.searchers._domain import decode_value, encode_value, opaque_values
+
+    for v in [None, 1, 2.5, "s", [1, (2, "x")], {"a": (None, 1)}, {1: "a", (1, 2): [3]}, math.inf, (), []]:
+        j = json.loads(json.dumps(encode_value(v)))
+        assert decode_value(j) == v and type(decode_value(j)) is type(v) and not opaque_values(j)
+    j = json.loads(json.dumps(encode_value({"f": abs, "p": Path("/x"), "o": object()})))
+    assert sorted(opaque_values(j)) == ["<built-in function abs>", "<builtins.object>", "PosixPath('/x')"]
+    with pytest.raises(ConfigError):
+        decode_value(j)
+    dom = Domain((Param("c", "categorical", choices=(abs, round)), Param("x", "float", low=0.0, high=1.0)))
+    assert json.loads(json.dumps(dom.to_dict()))["params"][0]["choices"][0] == encode_value(abs)
+    with pytest.raises(ValueError, match="not JSON"):
+        Domain.from_dict(dom.to_dict())
+    tup = Domain((Param("t", "categorical", choices=((1, 2), ("a", None))),))
+    assert Domain.from_dict(json.loads(json.dumps(tup.to_dict()))).params[0].choices == ((1, 2), ("a", None))
+
+
 # -- determinism and duplicates ------------------------------------------------------------------
 def _run(opt, f, rounds, batch, maximize=True):
     asked = []

@@ -15,6 +15,7 @@ __all__ = [
     "LAMCTS",
     "LAMCTSSearch",
     "RandomSearch",
+    "SearcherSetupError",
     "Domain",
     "Param",
     "KINDS",
@@ -27,7 +28,7 @@ __all__ = [
 
 
 def __getattr__(name):  # Ray only on use
-    if name in ("LAMCTSSearch", "RandomSearch"):
+    if name in ("LAMCTSSearch", "RandomSearch", "SearcherSetupError"):
         from . import _tune
 
         return getattr(_tune, name)
