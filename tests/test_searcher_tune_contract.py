@@ -119,7 +119,7 @@ def test_sample_bounds_model_based_upper_bound_excluded():
     Tune's grid, upper bound included, when quantised)."""
     space = {k: v for k, v in _sample_space().items() if k in ("uniform", "loguniform", "quniform")}
     s = LAMCTSSearch(space, metric="a", mode="max", seed=0, n_init=4)
-    configs = _drive(s, 16, lambda c: {"a": c["uniform"] + math.log10(c["loguniform"]) + c["quniform"]})
+    configs = _drive(s, 12, lambda c: {"a": c["uniform"] + math.log10(c["loguniform"]) + c["quniform"]})
     for c in configs:
         assert -5 <= c["uniform"] < -1 and 1e-4 <= c["loguniform"] < 1e-2 and 3.2 <= c["quniform"] <= 5.4
         assert c["quniform"] / 0.2 == pytest.approx(round(c["quniform"] / 0.2), abs=1e-7)
@@ -243,8 +243,8 @@ def test_conditional_parameters_are_searched():
         o = c["opt"]
         return 1.0 - abs(o["beta"] - 0.9) - 0.1 * abs(o["k"] - 2) if o["name"] == "adam" else 0.2
 
-    s = LAMCTSSearch(space, metric="m", mode="max", seed=0, n_init=6)
-    configs = _drive(s, 24, lambda c: {"m": score(c)})
+    s = LAMCTSSearch(space, metric="m", mode="max", seed=0, **dict(FAST, n_init=6))
+    configs = _drive(s, 20, lambda c: {"m": score(c)})
     assert all(_no_search_objects(c) and set(c["opt"]) in ({"name", "lr"}, {"name", "beta", "k"}) for c in configs)
     best = s.core.best["config"]["opt"]
     assert best["name"] == "adam" and abs(best["beta"] - 0.9) < 0.1
@@ -563,7 +563,8 @@ def test_tune_invalid_values_hierarchical_and_non_json(ray_local, tmp_path):
     searcher = LAMCTSSearch(seed=1, **FAST)
     tuner = tune.Tuner(
         _invalid_objective, param_space=space,
-        tune_config=tune.TuneConfig(search_alg=searcher, metric="_metric", mode="max", num_samples=8),
+        tune_config=tune.TuneConfig(search_alg=searcher, metric="_metric", mode="max", num_samples=8,
+                                    reuse_actors=True),
         run_config=tune.RunConfig(storage_path=str(tmp_path), name="exp", verbose=0),
     )
     grid = tuner.fit()
