@@ -6,7 +6,8 @@ latency, accuracy, the searcher ``config`` ...); the latest line of an id wins. 
 so after a kill at any moment the ledger is the truth that ``--resume`` rebuilds from:
 
 * ``new`` (suggested), ``measured``, ``queued``, ``training``: unresolved, picked up again;
-* ``trained``, ``failed``, ``rejected``, ``skipped``: final.
+* ``trained``, ``failed``, ``rejected``, ``skipped`` (a duplicate, or a baseline no budget needs),
+  ``unused`` (measured within a budget, but the trial budget was spent first): final.
 
 Also the atomic JSON writer used for the searcher snapshot. No Ray, no torch.
 """
@@ -21,7 +22,7 @@ from typing import Any, Iterable
 __all__ = ["FINAL", "UNRESOLVED", "LOG_FIELDS", "load_candidates", "append_records", "write_json_atomic",
            "read_json"]
 
-FINAL = ("trained", "failed", "rejected", "skipped")
+FINAL = ("trained", "failed", "rejected", "skipped", "unused")
 UNRESOLVED = ("new", "measured", "queued", "training")
 LOG_FIELDS = ("id", "role", "name", "arch", "hash", "status", "reason", "predicted_ms", "latency_ms",
               "latency_p90_ms", "latency_cv", "latency_n", "backend", "device", "params", "macs", "top1", "top5",

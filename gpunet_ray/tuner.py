@@ -413,6 +413,7 @@ class GatedSearch(Searcher):
             if self.baseline_queue:
                 cid = self.baseline_queue.pop(0)
             elif self.max_trials is not None and self._n_search_trials() >= self.max_trials:
+                self._retire_unused()
                 self._progress(force=True)
                 return Searcher.FINISHED
             else:
@@ -426,6 +427,19 @@ class GatedSearch(Searcher):
             self._update(rec, status="training", trial_id=trial_id, reason=None)
             self._progress()
             return self._trial_config(rec)
+
+    def _retire_unused(self) -> None:
+        """The trial budget is spent: candidates still waiting to be trained (or gated) will not be."""
+        forget = getattr(self._core, "forget", None)
+        for cid in self.ready + self.to_gate:
+            rec = self.candidates[cid]
+            self._update(rec, status="unused", reason="the trial budget was spent before it was trained")
+            if forget is not None and rec.get("config") is not None:
+                forget(rec["config"])
+                self.known.pop(cid, None)
+        if self.ready or self.to_gate:
+            self.ready, self.to_gate = [], []
+            self._snapshot()
 
     def _trial_config(self, rec: dict) -> dict:
         cfg = {**self.trial_constants, "arch": rec["arch"], "candidate_id": rec["id"], "role": rec["role"],

@@ -266,6 +266,7 @@ def summarize(out: Path) -> dict:
         "statuses": counts,
         "trained": sum(1 for r in cands if r["status"] == "trained"),
         "rejected": sum(1 for r in cands if r["status"] == "rejected"),
+        "unused": sum(1 for r in cands if r["status"] == "unused"),
         "failed": [{"id": r["id"], "hash": r["hash"], "reason": r.get("reason")} for r in cands
                    if r["status"] == "failed"],
         "rejected_reasons": sorted({str(r.get("reason")) for r in cands if r["status"] == "rejected"}),

@@ -77,7 +77,7 @@ def _common(r: dict, trained: int) -> None:
     assert r["trials_parquet"]["unresolved"] == 0 and r["trials_parquet"]["rows"] == r["suggested"]
     assert r["trained_twice"] == {}
     assert r["trained"] == trained, r["statuses"]
-    assert r["suggested"] == r["trained"] + r["rejected"] + len(r["failed"])
+    assert r["suggested"] == r["trained"] + r["rejected"] + len(r["failed"]) + r["unused"]
     assert all(f["reason"] for f in r["failed"])
     assert r["unmeasured_gated"] == []  # every candidate that passed the pre-screen was measured
     assert r["hub_files"] == HUB_FILES

@@ -127,3 +127,17 @@ def test_exit_codes(tmp_path, kw, code, needle):
     got, line = exit_code(Outcome(out=tmp_path, **kw))
     assert got == code
     assert (line is None) if needle is None else (needle in line and "\n" not in line)
+
+
+def test_candidates_left_when_the_trial_budget_is_spent_are_unused(tmp_path):
+    from ray.tune.search import Searcher
+
+    gs = _searcher(tmp_path)
+    gs.max_trials = 1
+    a, b = gs._ask()[:2]
+    gs._update(a, status="trained", top1=60.0, latency_ms=0.5)
+    gs._update(b, status="queued", latency_ms=0.6)
+    gs.ready = [b["id"]]
+    assert gs.suggest("t9") == Searcher.FINISHED
+    assert b["status"] == "unused" and b["reason"] and gs.unresolved() == []
+    assert load_candidates(tmp_path / "log.jsonl")[b["id"]]["status"] == "unused"

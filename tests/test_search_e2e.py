@@ -132,6 +132,21 @@ def test_resume_after_killed_driver_repeats_nothing(tmp_path, data):
     assert (out / "hub.parquet").is_file() and (out / "pareto.png").is_file()
 
 
+@pytest.mark.timeout(900)
+def test_every_trial_failing_exits_3_and_says_why(tmp_path, data):
+    """A search whose every trial crashed is not a success: exit 3, one line naming the budget and the reason."""
+    out = tmp_path / "run"
+    cfg = _config(tmp_path, data, trials=2, train={"max_failures": 0, "inject": {"_inject": "crash_always"}})
+    res = search("--config", cfg, "--out", out)
+    assert res.returncode == 3, (res.returncode, res.stderr[-3000:])
+    lines = [ln for ln in res.stderr.splitlines() if "no trained candidate met" in ln]
+    assert len(lines) == 1 and "0.85 ms" in lines[0] and "trial_error" in lines[0] and "2 failed" in lines[0], lines
+    trials = pd.read_parquet(out / "trials.parquet")
+    failed = trials[trials.status == "failed"]
+    assert len(failed) == 2 and failed.reason.str.startswith("trial_error: RuntimeError").all()
+    assert len(pd.read_parquet(out / "hub.parquet")) == 0
+
+
 BAD = [
     ("zero budget", ["--budget-ms", "0"], "positive"),
     ("negative budgets", ["--budgets-ms", "0.5,-1"], "positive"),
