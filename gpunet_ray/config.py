@@ -55,6 +55,8 @@ class TrainConfig:
     grace_period: int = 1  # ASHA
     max_failures: int = 1  # Tune retries for infrastructure faults
     recipe: Mapping[str, Any] = field(default_factory=dict)  # any other Recipe field, e.g. limit_train_batches
+    limits: Mapping[str, Any] = field(default_factory=dict)  # {max_params, max_activation_gb}: too_large past them
+    skip_bad: bool = False  # leave out (and count) bad image files instead of refusing the dataset
     inject: Mapping[str, Any] = field(default_factory=dict)  # test hooks only: '_inject*' keys added to every trial
 
 
@@ -101,6 +103,9 @@ class SearchConfig:
             raise ConfigError("latency.threads and latency.actors must be positive")
         if not isinstance(self.latency.options, Mapping):
             raise ConfigError("latency.options must be a mapping of backend options, e.g. {cuda_graphs: false}")
+        from .search_space.stats import Limits
+
+        Limits.from_any(dict(self.train.limits) if isinstance(self.train.limits, Mapping) else self.train.limits)
         bad = [k for k in self.train.inject if not str(k).startswith("_inject")]
         if bad:
             raise ConfigError(f"train.inject holds test hooks only ('_inject', '_inject_marker'), got {bad[0]!r}")
@@ -117,6 +122,7 @@ class SearchConfig:
         d["latency"]["options"] = dict(self.latency.options)
         d["train"]["recipe"] = dict(self.train.recipe)
         d["train"]["inject"] = dict(self.train.inject)
+        d["train"]["limits"] = dict(self.train.limits)
         return d
 
     def dump_yaml(self, path: str | Path) -> None:

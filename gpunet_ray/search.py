@@ -47,6 +47,11 @@ def _parser() -> OneLineParser:
     p.add_argument("--seed", type=int, help="searcher seed")
     p.add_argument("--out", help="output folder (default results/search)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted search in --out")
+    p.add_argument("--max-params", type=float, help="candidates with more parameters are infeasible (too_large)")
+    p.add_argument("--max-activation-gb", type=float,
+                   help="candidates whose training activations at the batch size exceed this are infeasible")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="leave out (and count) bad image files instead of refusing the dataset")
     p.add_argument("--address", help="Ray address (default: join the running cluster if any, else start one)")
     p.add_argument("--no-baselines", action="store_true", help="skip the hand-designed baselines")
     p.add_argument("--no-dashboard", action="store_true", help="local Ray without the dashboard")
@@ -74,7 +79,14 @@ def resolve_config(args) -> SearchConfig:
     }
     if args.no_baselines:
         overrides["baselines"] = False
-    return load_config(args.config, overrides)
+    if args.skip_bad:
+        overrides["train.skip_bad"] = True
+    cfg = load_config(args.config, overrides)
+    limits = {k: v for k, v in (("max_params", args.max_params), ("max_activation_gb", args.max_activation_gb))
+              if v is not None}
+    if limits:
+        cfg = replace(cfg, train=replace(cfg.train, limits={**cfg.train.limits, **limits})).validate()
+    return cfg
 
 
 # -- pre-flight checks: nothing is written before they all pass ------------------------------------
@@ -114,7 +126,7 @@ def _check_data(cfg: SearchConfig):
 
     if not cfg.data:
         raise ConfigError("no dataset: pass --data DIR (make one with 'python -m gpunet_ray.data make-demo DIR')")
-    return check_dataset(cfg.data)
+    return check_dataset(cfg.data, skip_bad=cfg.train.skip_bad)
 
 
 def _check_out(out: Path, resume: bool) -> None:
@@ -407,6 +419,10 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
         recipe.update(dict(cfg.train.recipe))
         constants = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
                      "num_threads": cfg.train.threads}
+        if cfg.train.limits:
+            constants["limits"] = dict(cfg.train.limits)
+        if cfg.train.skip_bad:
+            constants["skip_bad"] = True
         constants.update(dict(cfg.train.inject))  # fault-injection test hooks (empty normally)
         searcher = GatedSearch(
             space=cfg.space, num_classes=info.num_classes, budgets_ms=cfg.budgets, latency=lat,
