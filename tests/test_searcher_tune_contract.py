@@ -28,7 +28,7 @@ import pytest
 pytest.importorskip("ray.tune")
 
 from ray import tune  # noqa: E402
-from ray.tune.search import ConcurrencyLimiter, Searcher  # noqa: E402
+from ray.tune.search import ConcurrencyLimiter  # noqa: E402
 from ray.tune.search.repeater import Repeater  # noqa: E402
 
 from gpunet_ray.errors import ConfigError  # noqa: E402

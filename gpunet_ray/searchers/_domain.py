@@ -342,7 +342,8 @@ class Domain:
                 if node[0] == "x":
                     p = by_name[node[1]]
                     if p.kind != "categorical" or tuple(p.choices) != tuple(range(len(node[2]))):
-                        raise ConfigError(f"conditional choice {p.name!r} must be a categorical over its option indices")
+                        raise ConfigError(f"conditional choice {p.name!r} must be a categorical over its "
+                                          "option indices")
                     conditional = True
         object.__setattr__(self, "_conditional", conditional)
         object.__setattr__(self, "_neutral", {p.name: p.neutral for p in self.params} if conditional else {})
