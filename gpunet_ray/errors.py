@@ -17,6 +17,8 @@ __all__ = [
     "DatasetError",
     "ConfigError",
     "TooLarge",
+    "MeasurementError",
+    "MeasurementTimeout",
     "reason_of",
 ]
 
@@ -75,6 +77,18 @@ class TooLarge(GpunetRayError):
     :func:`gpunet_ray.search_space.stats.check_size`)."""
 
     reason = "too_large"
+
+
+class MeasurementError(GpunetRayError):
+    """A latency backend ran but produced no usable timing (a failed engine build, a crashed run ...)."""
+
+    reason = "measurement_failed"
+
+
+class MeasurementTimeout(GpunetRayError, TimeoutError):
+    """A measurement took longer than the latency service's per-request timeout (its actor was replaced)."""
+
+    reason = "latency_timeout"
 
 
 def reason_of(exc: BaseException) -> str:

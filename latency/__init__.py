@@ -7,6 +7,7 @@ Ray nor scikit-learn)::
                                     LatencyService, LatencyPredictor)
 
     rec = measure_latency(spec, backend="onnxruntime-cpu", threads=1)   # rec.median_ms: batch 1
+    rec = measure_latency(spec, backend="mypkg.timing:MyBackend")        # your own Backend subclass
     svc = LatencyService(backend="onnxruntime-cpu", num_actors=1, cache_path="latency.sqlite")
     futures = svc.submit(specs); records = [f.result() for f in futures]
 
@@ -23,19 +24,22 @@ _LAZY = {
     "LatencyCache": ".cache",
     "default_cache_path": ".cache",
     "get_backend": ".backends",
+    "backend_class": ".backends",
+    "backend_help": ".backends",
     "list_backends": ".backends",
     "register_backend": ".backends",
     "Backend": ".backends",
     "DEFAULT_BACKEND": ".backends",
+    "ENTRY_POINT_GROUP": ".backends",
     "measure_latency": ".measure",
-    "TimingPolicy": "._stats",
-    "summarize": "._stats",
-    "kendall_tau": "._stats",
-    "mape": "._stats",
-    "MeasurementError": "._trtexec",
-    "parse_trtexec_output": "._trtexec",
+    "TimingPolicy": ".timing",
+    "summarize": ".timing",
+    "kendall_tau": ".timing",
+    "mape": ".timing",
+    "MeasurementError": "gpunet_ray.errors",
+    "MeasurementTimeout": "gpunet_ray.errors",
+    "parse_trtexec_output": ".trtexec",
     "LatencyService": ".service",
-    "MeasurementTimeout": ".service",
     "LatencyPredictor": ".predictor",
     "arch_features": ".predictor",
 }

@@ -59,18 +59,17 @@ def _limits(args):
 
 
 def _parser() -> OneLineParser:
-    from .backends import DEFAULT_BACKEND
+    from .backends import CLOCKS, DEFAULT_BACKEND, backend_help
 
     p = OneLineParser(prog=PROG, description="Measure, tabulate and predict architecture latency.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
 
     def common(sp):
-        sp.add_argument("--backend", default=DEFAULT_BACKEND,
-                        help="onnxruntime-cpu (default), torch-cpu, torch-cuda, tensorrt, synthetic")
+        sp.add_argument("--backend", default=DEFAULT_BACKEND, help=backend_help())
         sp.add_argument("--threads", type=_positive_int, default=1, help="intra-op CPU threads (default 1)")
         sp.add_argument("--batch", type=_positive_int, default=1, help="batch size (default 1)")
         sp.add_argument("--precision", choices=("fp32", "fp16"), default=None, help="backend default if omitted")
-        sp.add_argument("--clock", choices=("auto", "thread", "wall"), default=None,
+        sp.add_argument("--clock", choices=CLOCKS, default=None,
                         help="CPU backends: auto (thread CPU clock with 1 thread, else wall clock)")
         sp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="backend option, repeatable (e.g. cuda_graphs=false for eager torch-cuda timing)")

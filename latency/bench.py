@@ -24,6 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .backends import CLOCKS, DEFAULT_BACKEND, backend_help
+
 __all__ = ["stability", "passes", "predictor", "pool", "presets", "main"]
 
 
@@ -36,7 +38,7 @@ def _specs(n: int, seed: int, space: str = "tiny"):
 
 
 def stability(arch: str | None = None, repeats: int = 5, threads: int = 1, clock: str = "auto",
-              backend: str = "onnxruntime-cpu", seed: int = 0) -> dict:
+              backend: str = DEFAULT_BACKEND, seed: int = 0) -> dict:
     """Median of one architecture in ``repeats`` fresh processes; CV of those medians."""
     from .measure import as_spec
 
@@ -59,9 +61,9 @@ def stability(arch: str | None = None, repeats: int = 5, threads: int = 1, clock
 
 
 def passes(n: int = 50, seed: int = 1, threads: int = 1, clock: str = "auto",
-           backend: str = "onnxruntime-cpu") -> dict:
+           backend: str = DEFAULT_BACKEND) -> dict:
     """Two passes (no cache) over ``n`` architectures; Kendall tau and relative differences."""
-    from ._stats import kendall_tau
+    from .timing import kendall_tau
     from .backends import get_backend
 
     specs = _specs(n, seed)
@@ -96,7 +98,7 @@ def predictor(table: str, seeds: int = 5, test_frac: float = 0.25, model: str = 
             "mape_mean": float(np.mean(mapes)), "mape_max": float(np.max(mapes)), "seeds": seeds}
 
 
-def pool(n: int = 20, seed: int = 2, backend: str = "onnxruntime-cpu", actors: Sequence[int] = (1, 2),
+def pool(n: int = 20, seed: int = 2, backend: str = DEFAULT_BACKEND, actors: Sequence[int] = (1, 2),
          delay_s: float = 0.0) -> dict:
     """Measurements per second with 1 vs 2 actors (no cache), and tau between the runs' medians.
 
@@ -105,7 +107,7 @@ def pool(n: int = 20, seed: int = 2, backend: str = "onnxruntime-cpu", actors: S
     """
     import ray
 
-    from ._stats import kendall_tau
+    from .timing import kendall_tau
     from .service import LatencyService
 
     specs = _specs(n, seed)
@@ -169,13 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--arch", default=None)
     s.add_argument("--repeats", type=int, default=5)
     s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--clock", default="auto")
+    s.add_argument("--clock", default="auto", choices=CLOCKS)
     s.add_argument("--seed", type=int, default=0)
     q = sub.add_parser("passes")
     q.add_argument("--n", type=int, default=50)
     q.add_argument("--seed", type=int, default=1)
     q.add_argument("--threads", type=int, default=1)
-    q.add_argument("--clock", default="auto")
+    q.add_argument("--clock", default="auto", choices=CLOCKS)
     r = sub.add_parser("predictor")
     r.add_argument("--table", required=True)
     r.add_argument("--seeds", type=int, default=5)
@@ -184,11 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     o = sub.add_parser("pool")
     o.add_argument("--n", type=int, default=20)
     o.add_argument("--seed", type=int, default=2)
-    o.add_argument("--backend", default="onnxruntime-cpu")
+    o.add_argument("--backend", default=DEFAULT_BACKEND, help=backend_help())
     o.add_argument("--delay", type=float, default=0.0, help="synthetic backend: seconds per measurement")
     g = sub.add_parser("presets")
     g.add_argument("--names", default="gpunet-0,gpunet-1,gpunet-2", help="comma list of built-in presets")
-    g.add_argument("--backend", default="torch-cuda")
+    g.add_argument("--backend", default="torch-cuda", help=backend_help("torch-cuda"))
     g.add_argument("--precision", default=None, choices=("fp16", "fp32"))
     g.add_argument("--batch", type=int, default=1)
     g.add_argument("--repeats", type=int, default=None, help="fixed number of timed runs (default: adaptive)")

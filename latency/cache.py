@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from gpunet_ray.errors import GpunetRayError
 
@@ -176,15 +176,6 @@ class LatencyCache:
             return None
         self.hits += 1
         return rec
-
-    def get_many(self, arch_hashes: Iterable[str], fingerprint: str) -> dict[str, LatencyRecord]:
-        """``{arch_hash: record}`` for the cached ones."""
-        out = {}
-        for h in arch_hashes:
-            rec = self.get(h, fingerprint)
-            if rec is not None:
-                out[h] = rec
-        return out
 
     def put(self, record: LatencyRecord) -> bool:
         """Insert or replace ``record``; returns False when it was not written (disabled / busy)."""

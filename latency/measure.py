@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-from gpunet_ray.errors import InvalidArchitecture
+from gpunet_ray.search_space import as_spec
 
-from ._stats import TimingPolicy
+from .timing import TimingPolicy
 from .backends import DEFAULT_BACKEND, Backend, get_backend
 from .cache import LatencyCache
 from .record import LatencyRecord
 
 __all__ = ["measure_latency", "as_spec"]
-
-
-def as_spec(spec: Any):
-    """An :class:`ArchSpec` from a spec, a GPUNet JSON file path, a JSON layer list or an arch string."""
-    from gpunet_ray.search_space import ArchSpec
-    from gpunet_ray.search_space.arch import load_arch_file
-
-    if isinstance(spec, ArchSpec):
-        return spec
-    if isinstance(spec, list):
-        return ArchSpec.from_gpunet_json(spec)
-    if isinstance(spec, Path) or (isinstance(spec, str) and spec.endswith(".json")):
-        return load_arch_file(spec)
-    if isinstance(spec, str):
-        if os.path.isfile(spec):
-            return load_arch_file(spec)
-        return ArchSpec.from_arch_string(spec)
-    raise InvalidArchitecture(f"cannot read an architecture from a {type(spec).__name__}")
 
 
 def measure_latency(

@@ -21,14 +21,15 @@ from typing import Any, Sequence
 import numpy as np
 
 from gpunet_ray.errors import ConfigError
+from gpunet_ray.search_space.blocks import FEATURE_KINDS
 
-from ._stats import kendall_tau, mape
+from .timing import kendall_tau, mape
 
 __all__ = ["LatencyPredictor", "arch_features", "feature_names", "FEATURE_VERSION"]
 
 FEATURE_VERSION = 1
 _N_STAGES = 8
-_KINDS = ("stem", "conv", "fused_irb", "irb", "tail")
+_KINDS = FEATURE_KINDS  # one group per BlockType.feature_kind
 _STAGE_FIELDS = ("depth", "width", "kernel", "expansion", "se", "swish", "mmacs", "in_hw")
 _KIND_FIELDS = ("mmacs", "macts", "count", "se", "swish_macts", "dw_mmacs")
 
@@ -42,17 +43,22 @@ def feature_names() -> list[str]:
 
 
 def arch_features(spec) -> np.ndarray:
-    """Fixed-length float vector for ``spec`` (see :func:`feature_names`); stages >= 8 fold into 7."""
-    from gpunet_ray.search_space.stats import arch_stats, mid_channels
+    """Fixed-length float vector for ``spec`` (see :func:`feature_names`); stages >= 8 fold into 7.
+
+    Each layer adds to the feature group its block type names
+    (:meth:`~gpunet_ray.search_space.blocks.BlockType.predictor_kind`), and its depthwise MACs
+    (:meth:`~gpunet_ray.search_space.blocks.BlockType.dw_macs`) to ``<kind>_dw_mmacs``.
+    """
+    from gpunet_ray.search_space.blocks import get_block
+    from gpunet_ray.search_space.stats import arch_stats
 
     st = arch_stats(spec)
     kind = {k: dict.fromkeys(_KIND_FIELDS, 0.0) for k in _KINDS}
     stage = [dict.fromkeys(_STAGE_FIELDS, 0.0) for _ in range(_N_STAGES)]
     hw_in = spec.resolution
     for i, (layer, ls) in enumerate(zip(spec.layers, st.layers)):
-        k = layer.type
-        if k in ("head", "head_large") or (i == 0 and k == "conv"):
-            k = "stem"
+        block = get_block(layer.type)
+        k = block.predictor_kind(i)
         d = kind[k]
         d["mmacs"] += ls.macs / 1e6
         d["macts"] += ls.activations / 1e6
@@ -60,21 +66,12 @@ def arch_features(spec) -> np.ndarray:
         d["se"] += 1.0 if layer.use_se else 0.0
         if layer.act == "swish" or (k == "stem" and layer.act is None):
             d["swish_macts"] += ls.activations / 1e6
-        if layer.type == "irb":
-            mid = mid_channels(layer, spec.distill)
-            d["dw_mmacs"] += mid * layer.kernel * layer.kernel * ls.out_hw * ls.out_hw / 1e6
-        if layer.type != "tail":
-            label = 0 if layer.type in ("head", "head_large") else (layer.stage if layer.stage is not None else 0)
-            s = stage[min(max(int(label), 0), _N_STAGES - 1)]
-            if s["depth"] == 0:
-                s["in_hw"] = hw_in
-            s["depth"] += 1
-            s["width"] = layer.out_chs
-            s["kernel"] = max(s["kernel"], layer.kernel or 3)
-            s["expansion"] = max(s["expansion"], float(layer.expansion or 0))
-            s["se"] = max(s["se"], 1.0 if layer.use_se else 0.0)
-            s["swish"] = max(s["swish"], 1.0 if (layer.act or "swish") == "swish" else 0.0)
-            s["mmacs"] += ls.macs / 1e6
+        dw = block.dw_macs(layer, ls.out_hw, spec.distill)
+        if dw:
+            d["dw_mmacs"] += dw / 1e6
+        if block.role != "tail":
+            label = 0 if block.role == "stem" else (layer.stage if layer.stage is not None else 0)
+            _add_stage(stage[min(max(int(label), 0), _N_STAGES - 1)], layer, ls, hw_in)
         hw_in = ls.out_hw
     glob = [spec.resolution, math.log(st.macs / 1e6 + 1e-3), st.params / 1e6, st.activations / 1e6,
             len(spec.layers), st.final_hw, math.log(st.activations / 1e6 + 1e-3), st.macs / 1e6,
@@ -84,8 +81,20 @@ def arch_features(spec) -> np.ndarray:
     return np.asarray(vec, dtype=float)
 
 
+def _add_stage(s: dict, layer, ls, hw_in: int) -> None:
+    if s["depth"] == 0:
+        s["in_hw"] = hw_in
+    s["depth"] += 1
+    s["width"] = layer.out_chs
+    s["kernel"] = max(s["kernel"], layer.kernel or 3)
+    s["expansion"] = max(s["expansion"], float(layer.expansion or 0))
+    s["se"] = max(s["se"], 1.0 if layer.use_se else 0.0)
+    s["swish"] = max(s["swish"], 1.0 if (layer.act or "swish") == "swish" else 0.0)
+    s["mmacs"] += ls.macs / 1e6
+
+
 def _features(specs: Sequence) -> np.ndarray:
-    from .measure import as_spec
+    from gpunet_ray.search_space import as_spec
 
     return np.stack([arch_features(as_spec(s)) for s in specs]) if len(specs) else np.zeros((0, len(feature_names())))
 

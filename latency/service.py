@@ -21,100 +21,39 @@ import os
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Sequence
+from dataclasses import asdict
+from typing import Any, Iterable
 
 import ray
 
-from gpunet_ray.errors import ConfigError, GpunetRayError
+from gpunet_ray.errors import ConfigError, GpunetRayError, MeasurementError, MeasurementTimeout
 
-from ._stats import TimingPolicy
-from ._trtexec import MeasurementError
-from .backends import DEFAULT_BACKEND
+from ._actor import LatencyActor, Request, Slot, actor_lost, task_cause
+from .backends import DEFAULT_BACKEND, backend_class, backend_ref
 from .cache import LatencyCache
 from .measure import as_spec
 from .record import LatencyRecord
+from .timing import TimingPolicy
 
 __all__ = ["LatencyService", "MeasurementTimeout"]
 
 log = logging.getLogger("gpunet_ray.latency")
 
-_GPU_BACKENDS = ("torch-cuda", "tensorrt")
-
-
-class MeasurementTimeout(GpunetRayError, TimeoutError):
-    """A measurement took longer than the service's per-request timeout (its actor was replaced)."""
-
-    reason = "latency_timeout"
-
-
-@ray.remote(max_restarts=0, max_concurrency=1)
-class _LatencyActor:
-    """Owns one backend instance (one timing device); measures one architecture per call."""
-
-    def __init__(self, backend: str, threads: int, batch: int, precision: str | None,
-                 options: dict, policy: dict | None) -> None:
-        from .backends import get_backend
-
-        self.policy = TimingPolicy(**policy) if policy else None
-        self.error: GpunetRayError | None = None
-        try:  # a failing constructor would hide the error from the driver: keep it for info()
-            self.backend = get_backend(backend, threads=threads, batch=batch, precision=precision, **options)
-            self.env = self.backend.environment()
-        except GpunetRayError as exc:
-            self.error = exc
-
-    def info(self) -> dict:
-        if self.error is not None:
-            raise self.error
-        return {"fingerprint": self.env.fingerprint, "environment": asdict(self.env), "pid": os.getpid(),
-                "node_id": ray.get_runtime_context().get_node_id()}
-
-    def measure(self, arch_string: str) -> LatencyRecord:
-        """Time one architecture. A network above the size limits (the actor's
-        :func:`~gpunet_ray.search_space.stats.default_limits`, at the backend's batch) raises
-        :class:`~gpunet_ray.errors.TooLarge` before anything is built: the request's future
-        fails with it and the actor keeps serving."""
-        from gpunet_ray.search_space import ArchSpec
-        from gpunet_ray.search_space.stats import check_size
-
-        spec = ArchSpec.from_arch_string(arch_string)
-        check_size(spec, batch=self.backend.batch)
-        return self.backend.measure(spec, self.policy)
-
-
-@dataclass
-class _Request:
-    key: str
-    arch: str
-    future: Future
-    submitted: float
-    attempts: int = 0
-    started: float | None = None
-
-
-@dataclass
-class _Slot:
-    index: int
-    actor: Any
-    ready_ref: Any = None
-    fingerprint: str | None = None
-    info: dict = field(default_factory=dict)
-    request: _Request | None = None
-    ref: Any = None
-    dead: bool = False
-
-
-def _cause(exc: BaseException) -> BaseException:
-    """The user's exception inside a Ray task error (RayTaskError.cause), else ``exc``."""
-    cause = getattr(exc, "cause", None)
-    return cause if isinstance(cause, BaseException) else exc
-
-
-def _actor_lost(exc: BaseException) -> bool:
-    from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
-
-    return isinstance(exc, (RayActorError, ActorDiedError, ActorUnavailableError))
+def _actor_options(cls: type, threads: int, num_gpus: float | None, resource: str | None) -> dict[str, Any]:
+    """Ray options of one actor: a GPU backend (``cls.requires_gpu``) takes ``num_gpus`` (default 1)
+    and one CPU slot, a CPU backend ``threads`` CPU slots; ``resource`` pins it to latency nodes."""
+    gpus = num_gpus if num_gpus is not None else (1 if cls.requires_gpu else 0)
+    opts: dict[str, Any] = {"num_cpus": 1 if cls.requires_gpu else threads}
+    if gpus:
+        opts["num_gpus"] = gpus
+    if resource is not None:
+        if ray.cluster_resources().get(resource, 0) < 1:
+            raise ConfigError(
+                f"no Ray node provides the resource {resource!r}; start the latency node with "
+                f"ray start --resources='{{\"{resource}\": 1}}', or pass resource=None to use CPU slots"
+            )
+        opts["resources"] = {resource: 1}
+    return opts
 
 
 class LatencyService:
@@ -154,36 +93,24 @@ class LatencyService:
             raise ConfigError(f"timeout_s must be positive, got {timeout_s!r}")
         if not isinstance(threads, int) or threads < 1:
             raise ConfigError(f"threads must be a positive integer, got {threads!r}")
+        ref = backend_ref(backend)  # ConfigError for an unknown name or path, before Ray starts
         if not ray.is_initialized():
             ray.init(include_dashboard=False, ignore_reinit_error=True)
-        if resource is not None:
-            have = ray.cluster_resources().get(resource, 0)
-            if have < 1:
-                raise ConfigError(
-                    f"no Ray node provides the resource {resource!r}; start the latency node with "
-                    f"ray start --resources='{{\"{resource}\": 1}}', or pass resource=None to use CPU slots"
-                )
         self.backend = backend
         self.num_actors = num_actors
         self.resource = resource
         self.timeout_s = float(timeout_s)
         self.max_retries = int(max_retries)
         self.window_s = float(window_s)
-        self.cache = LatencyCache(cache_path) if cache_path is not None else None
-        gpus = num_gpus if num_gpus is not None else (1 if backend in _GPU_BACKENDS else 0)
-        opts: dict[str, Any] = {"num_cpus": threads if backend not in _GPU_BACKENDS else 1}
-        if gpus:
-            opts["num_gpus"] = gpus
-        if resource is not None:
-            opts["resources"] = {resource: 1}
-        self._actor_opts = opts
-        self._actor_args = (backend, threads, batch, precision, dict(backend_options or {}),
+        self._actor_opts = _actor_options(backend_class(ref), threads, num_gpus, resource)
+        self._actor_args = (ref, threads, batch, precision, dict(backend_options or {}),
                             asdict(policy) if policy else None)
+        self.cache = LatencyCache(cache_path) if cache_path is not None else None
         self._lock = threading.RLock()
         self._wake = threading.Event()
-        self._pending: collections.deque[_Request] = collections.deque()
-        self._inflight: dict[str, _Request] = {}
-        self._slots: list[_Slot] = []
+        self._pending: collections.deque[Request] = collections.deque()
+        self._inflight: dict[str, Request] = {}
+        self._slots: list[Slot] = []
         self._fatal: BaseException | None = None
         self._closed = False
         self._counts = collections.Counter()
@@ -198,11 +125,11 @@ class LatencyService:
             self._wait_ready(startup_timeout_s)
 
     # -- actors --------------------------------------------------------------------------------
-    def _spawn(self, index: int) -> _Slot:
-        actor = _LatencyActor.options(**self._actor_opts).remote(*self._actor_args)
-        return _Slot(index=index, actor=actor, ready_ref=actor.info.remote())
+    def _spawn(self, index: int) -> Slot:
+        actor = LatencyActor.options(**self._actor_opts).remote(*self._actor_args)
+        return Slot(index=index, actor=actor, ready_ref=actor.info.remote())
 
-    def _replace(self, slot: _Slot, kill: bool) -> None:
+    def _replace(self, slot: Slot, kill: bool) -> None:
         slot.dead = True
         if kill:
             try:
@@ -272,7 +199,7 @@ class LatencyService:
                     fut.set_result(hit)
                     out.append(fut)
                     continue
-                req = _Request(key=key, arch=spec.arch_string, future=fut, submitted=time.monotonic())
+                req = Request(key=key, arch=spec.arch_string, future=fut, submitted=time.monotonic())
                 self._inflight[key] = req
                 self._pending.append(req)
                 out.append(fut)
@@ -282,9 +209,6 @@ class LatencyService:
     def measure(self, spec: Any, timeout: float | None = None) -> LatencyRecord:
         """Measure one spec and wait for its record (raises the measurement's error)."""
         return self.submit([spec])[0].result(timeout=timeout)
-
-    def measure_many(self, specs: Sequence[Any], timeout: float | None = None) -> list[LatencyRecord]:
-        return [f.result(timeout=timeout) for f in self.submit(specs)]
 
     def stats(self) -> dict:
         """Queue depth, in-flight requests, live actors, counters and recent throughput.
@@ -350,7 +274,7 @@ class LatencyService:
                 return rec
         return None
 
-    def _finish(self, req: _Request, result: LatencyRecord | None = None, error: BaseException | None = None) -> None:
+    def _finish(self, req: Request, result: LatencyRecord | None = None, error: BaseException | None = None) -> None:
         self._inflight.pop(req.key, None)
         if error is not None:
             self._counts["failed"] += 1
@@ -379,13 +303,13 @@ class LatencyService:
                 slot.request, slot.ref = req, slot.actor.measure.remote(req.arch)
                 break
 
-    def _on_ready(self, slot: _Slot) -> None:
+    def _on_ready(self, slot: Slot) -> None:
         try:
             info = ray.get(slot.ready_ref)
         except Exception as exc:  # noqa: BLE001
-            cause = _cause(exc)
+            cause = task_cause(exc)
             slot.ready_ref = None
-            if isinstance(cause, GpunetRayError) and not _actor_lost(cause):
+            if isinstance(cause, GpunetRayError) and not actor_lost(cause):
                 # The backend cannot run on this actor (missing dependency/device): fatal for all.
                 self._fatal = cause
                 for req in list(self._inflight.values()):
@@ -407,14 +331,14 @@ class LatencyService:
         slot.info = info
         slot.fingerprint = info["fingerprint"]
 
-    def _on_result(self, slot: _Slot) -> None:
+    def _on_result(self, slot: Slot) -> None:
         req, ref = slot.request, slot.ref
         slot.request = slot.ref = None
         try:
             rec = ray.get(ref)
         except Exception as exc:  # noqa: BLE001
-            cause = _cause(exc)
-            if _actor_lost(exc) or _actor_lost(cause):
+            cause = task_cause(exc)
+            if actor_lost(exc) or actor_lost(cause):
                 self._replace(slot, kill=True)
                 if req.attempts <= self.max_retries:
                     self._counts["retries"] += 1

@@ -28,8 +28,8 @@ from gpunet_ray.latency import (
     measure_latency,
     summarize,
 )
-from gpunet_ray.latency._stats import time_adaptive
-from gpunet_ray.latency._trtexec import parse_trtexec_output, parse_trtexec_times
+from gpunet_ray.latency.timing import time_adaptive
+from gpunet_ray.latency.trtexec import parse_trtexec_output, parse_trtexec_times
 from gpunet_ray.latency.backends import TensorRT, record_from_trtexec
 from gpunet_ray.latency.predictor import arch_features, feature_names
 from gpunet_ray.search_space import ArchSpec, get_space

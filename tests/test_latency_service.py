@@ -10,8 +10,13 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from gpunet_ray.errors import BackendUnavailable, ConfigError  # noqa: E402
-from gpunet_ray.latency import LatencyRecord, LatencyService, MeasurementError, measure_latency  # noqa: E402
-from gpunet_ray.latency.service import MeasurementTimeout  # noqa: E402
+from gpunet_ray.latency import (  # noqa: E402
+    LatencyRecord,
+    LatencyService,
+    MeasurementError,
+    MeasurementTimeout,
+    measure_latency,
+)
 from gpunet_ray.search_space import get_space  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(180)]

@@ -13,15 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from gpunet_ray.errors import GpunetRayError, OutOfMemory
+from gpunet_ray.errors import MeasurementError, OutOfMemory
 
-__all__ = ["TrtexecResult", "parse_trtexec_output", "parse_trtexec_times", "MeasurementError"]
-
-
-class MeasurementError(GpunetRayError):
-    """The backend ran but produced no usable timing (a failed engine build, a crashed run ...)."""
-
-    reason = "measurement_failed"
+__all__ = ["TrtexecResult", "parse_trtexec_output", "parse_trtexec_times"]
 
 
 _PREFIX = re.compile(r"^(?:\[[^\]]*\]\s*)*")  # "[11/25/2026-10:12:13] [I] " (any number of [..] tags)
@@ -123,15 +117,20 @@ def parse_trtexec_output(text: str) -> TrtexecResult:
         elif low.startswith("total host walltime:"):
             host_total = _seconds(line)
     if passed is False or "GPU Compute Time" not in metrics:
-        blob = " ".join(errors).lower() + " " + text[-2000:].lower()
-        last = errors[-1] if errors else "no 'GPU Compute Time' summary in the output"
-        if "out of memory" in blob or "outofmemory" in blob.replace(" ", ""):
-            raise OutOfMemory(f"trtexec ran out of GPU memory: {last}")
-        raise MeasurementError(f"trtexec failed: {last}; rerun it with --verbose to see why")
+        _raise_failure(errors, text)
     return TrtexecResult(
         metrics=metrics, trt_version=version, device=device, throughput_qps=qps,
         total_gpu_compute_s=gpu_total, total_host_walltime_s=host_total, passed=passed, warnings=tuple(warnings),
     )
+
+
+def _raise_failure(errors: list[str], text: str) -> None:
+    """OutOfMemory when the run ran out of GPU memory, else MeasurementError with the last error."""
+    blob = " ".join(errors).lower() + " " + text[-2000:].lower()
+    last = errors[-1] if errors else "no 'GPU Compute Time' summary in the output"
+    if "out of memory" in blob or "outofmemory" in blob.replace(" ", ""):
+        raise OutOfMemory(f"trtexec ran out of GPU memory: {last}")
+    raise MeasurementError(f"trtexec failed: {last}; rerun it with --verbose to see why")
 
 
 def _seconds(line: str) -> float | None:
