@@ -6,8 +6,10 @@ Two families, each a sequence of configs from the smallest to the largest networ
   relu later, SE in the strided IRB stages, a middle expansion ratio;
 * ``mbv2-like``: MobileNetV2's pattern -- 3x3 kernels, relu, no SE, the largest expansion.
 
-At a scale ``t`` in [0, 1], every stage takes the choice at fraction ``t`` of its depth and width lists
-and the input resolution at fraction ``t`` of the resolution list. For a latency budget the driver
+Which choices a stage's block type prefers in a family is the block type's own declaration
+(:meth:`gpunet_ray.search_space.blocks.BlockType.baseline_wishes`). At a scale ``t`` in [0, 1],
+every stage takes the choice at fraction ``t`` of its depth and width lists and the input
+resolution at fraction ``t`` of the resolution list. For a latency budget the driver
 trains the largest member of each family that meets it, with the search's own proxy recipe.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .search_space import ArchSpec, SearchSpace
+from .search_space import ArchSpec, SearchSpace, get_block
 
 __all__ = ["FAMILIES", "baseline_family"]
 
@@ -30,31 +32,35 @@ def _mid(choices: tuple):
     return choices[(len(choices) - 1) // 2]
 
 
+#: What each family wants of every stage, before the block type's own wishes
+#: (:meth:`BlockType.baseline_wishes`): ``act`` / ``se`` values (``None``: the stage's first choice),
+#: ``expansion``: the middle or the largest choice.
+_FAMILY_DEFAULTS = {
+    "gpunet-like": {"act": None, "se": False, "expansion": "mid"},
+    "mbv2-like": {"act": "relu", "se": False, "expansion": "max"},
+}
+
+
+def _pick(wish, choices: tuple):
+    return wish if wish in choices else choices[0]
+
+
 def baseline_config(space: SearchSpace, family: str, t: float) -> dict:
     if family not in FAMILIES:
         raise ValueError(f"unknown baseline family {family!r}; choose from {FAMILIES}")
     cfg: dict = {"resolution": _at(space.resolutions, t)}
-    n_strided_irb = 0
     for i, st in enumerate(space.stages):
         cfg[f"s{i}_depth"] = _at(tuple(d for d in st.depths if d > 0) or st.depths, t)
         cfg[f"s{i}_filters"] = _at(st.filters, t)
-        cfg[f"s{i}_kernel"] = 3 if 3 in st.kernels else st.kernels[0]
-        if family == "gpunet-like":
-            swish = st.block == "fused_irb" or (st.block == "irb" and n_strided_irb == 0 and st.stride == 2)
-            act = "swish" if swish and "swish" in st.acts else st.acts[0]
-        else:
-            act = "relu" if "relu" in st.acts else st.acts[0]
-        cfg[f"s{i}_act"] = act
-        if st.block != "conv":
-            if family == "gpunet-like":
-                cfg[f"s{i}_expansion"] = _mid(st.expansions)
-                want_se = st.block == "irb" and st.stride == 2
+        wish = {**_FAMILY_DEFAULTS[family], **get_block(st.block).baseline_wishes(family, st, space.stages[:i])}
+        for c in st.choices():
+            options = getattr(st, c.field)
+            if c.dim == "kernel":
+                cfg[f"s{i}_kernel"] = 3 if 3 in options else options[0]
+            elif c.dim == "expansion":
+                cfg[f"s{i}_expansion"] = _mid(options) if wish["expansion"] == "mid" else options[-1]
             else:
-                cfg[f"s{i}_expansion"] = st.expansions[-1]
-                want_se = False
-            cfg[f"s{i}_se"] = want_se if want_se in st.se else st.se[0]
-            if st.block == "irb" and st.stride == 2:
-                n_strided_irb += 1
+                cfg[f"s{i}_{c.dim}"] = _pick(wish[c.dim], options)
     return cfg
 
 

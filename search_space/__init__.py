@@ -1,6 +1,7 @@
-"""GPUNet architectures as data: ``ArchSpec``, search spaces, statistics (torch-free)."""
+"""GPUNet architectures as data: ``ArchSpec``, block types, search spaces, statistics (torch-free)."""
 
-from .arch import ACTIVATIONS, LAYER_TYPES, ArchSpec, Layer, load_arch_file, make_divisible
+from .arch import ACTIVATIONS, ArchSpec, Layer, as_spec, load_arch_file, make_divisible
+from .blocks import BlockType, get_block, list_blocks, register_block, unregister_block
 from .stats import ArchStats, arch_stats
 
 __all__ = [
@@ -8,8 +9,14 @@ __all__ = [
     "LAYER_TYPES",
     "ArchSpec",
     "Layer",
+    "as_spec",
     "load_arch_file",
     "make_divisible",
+    "BlockType",
+    "get_block",
+    "list_blocks",
+    "register_block",
+    "unregister_block",
     "ArchStats",
     "arch_stats",
 ]
@@ -22,6 +29,8 @@ _LAZY = {"build_model", "count_params", "count_macs", "export_onnx"}
 
 
 def __getattr__(name):  # torch only when a builder function is used
+    if name == "LAYER_TYPES":  # the registered block types, read when asked (types can be added)
+        return list_blocks()
     if name in _LAZY:
         from . import builder
 

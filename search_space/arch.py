@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,31 +24,16 @@ from typing import Any, Iterable
 
 from gpunet_ray.errors import InvalidArchitecture
 
-__all__ = ["Layer", "ArchSpec", "LAYER_TYPES", "ACTIVATIONS", "make_divisible", "load_arch_file"]
+from .blocks import ACTIVATIONS, block_for_code, get_block, list_blocks, make_divisible
+from .blocks.base import is_int as _is_int
 
-LAYER_TYPES = ("head", "head_large", "conv", "fused_irb", "irb", "tail")
-ACTIVATIONS = ("relu", "swish")
-_BLOCKS = ("conv", "fused_irb", "irb")
-_EXPANDING = ("fused_irb", "irb")
-_STRIDES = (1, 2)
-_MAX_KERNEL = 11
+__all__ = ["Layer", "ArchSpec", "LAYER_TYPES", "ACTIVATIONS", "make_divisible", "load_arch_file", "as_spec"]
 
 
-def make_divisible(v: float, divisor: int = 8, min_value: int | None = None, round_limit: float = 0.9) -> int:
-    """Round ``v`` to the nearest multiple of ``divisor`` (never more than 10 % below ``v``)."""
-    min_value = min_value or divisor
-    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
-    if new_v < round_limit * v:
-        new_v += divisor
-    return new_v
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _is_num(x: Any) -> bool:
-    return (isinstance(x, (int, float)) and not isinstance(x, bool)) and math.isfinite(x)
+def __getattr__(name: str) -> Any:
+    if name == "LAYER_TYPES":  # the registered block types, read when asked (types can be added)
+        return list_blocks()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _num(x: float) -> float | int:
@@ -100,7 +85,7 @@ class Layer:
 
     # -- compact token --------------------------------------------------------------------------
     def token(self) -> str:
-        parts = [_TYPE_CODES[self.type]]
+        parts = [get_block(self.type).code]
         for key, attr in _TOKEN_FIELDS:
             val = getattr(self, attr)
             if val is None:
@@ -115,8 +100,6 @@ class Layer:
         return "_".join(parts)
 
 
-_TYPE_CODES = {"head": "H", "head_large": "HL", "conv": "C", "fused_irb": "F", "irb": "I", "tail": "T"}
-_CODE_TYPES = {v: k for k, v in _TYPE_CODES.items()}
 _ACT_CODES = {"relu": "r", "swish": "s"}
 _CODE_ACTS = {v: k for k, v in _ACT_CODES.items()}
 # (token key, attribute); "se" must be matched before "s".
@@ -166,9 +149,9 @@ class ArchSpec:
             where = _where(i, layer)
             if not isinstance(layer, Layer):
                 raise InvalidArchitecture(f"layer {i + 1}: expected a Layer, got {type(layer).__name__}")
-            if layer.type not in LAYER_TYPES:
+            if layer.type not in list_blocks():
                 raise InvalidArchitecture(
-                    f"{where}: unknown layer_type {layer.type!r}; expected one of {', '.join(LAYER_TYPES)}"
+                    f"{where}: unknown layer_type {layer.type!r}; expected one of {', '.join(list_blocks())}"
                 )
             for attr, key in (("in_chs", "num_in_channels"), ("out_chs", "num_out_channels")):
                 val = getattr(layer, attr)
@@ -179,60 +162,16 @@ class ArchSpec:
                     f"{where}: num_in_channels {layer.in_chs} does not match the previous layer's "
                     f"num_out_channels {self.layers[i - 1].out_chs}; channels must chain"
                 )
-            if layer.type in ("head", "head_large") and i != 0:
+            block = get_block(layer.type)
+            if block.role == "stem" and i != 0:
                 raise InvalidArchitecture(f"{where}: a {layer.type} layer must come first")
-            if layer.type == "head_large" and not self.distill:
-                raise InvalidArchitecture(f"{where}: head_large is only valid in distilled models (data.distill=true)")
-            if layer.type == "tail":
-                if i != n - 1:
-                    raise InvalidArchitecture(f"{where}: the tail must be the last layer")
-                if not _is_int(layer.num_classes) or layer.num_classes <= 0:
-                    raise InvalidArchitecture(
-                        f"{where}: num_classes must be a positive integer, got {layer.num_classes!r}"
-                    )
-            if layer.type in _BLOCKS:
-                self._check_block(where, layer)
+            if block.role == "tail" and i != n - 1:
+                raise InvalidArchitecture(f"{where}: the tail must be the last layer")
+            block.check(layer, where, i, n, self.distill)
             if layer.act is not None and layer.act not in ACTIVATIONS:
                 raise InvalidArchitecture(f"{where}: act must be one of {ACTIVATIONS}, got {layer.act!r}")
             if layer.stage is not None and not _is_int(layer.stage):
                 raise InvalidArchitecture(f"{where}: stage must be an integer label, got {layer.stage!r}")
-
-    def _check_block(self, where: str, layer: Layer) -> None:
-        if layer.stride not in _STRIDES or not _is_int(layer.stride):
-            raise InvalidArchitecture(f"{where}: stride must be 1 or 2, got {layer.stride!r}")
-        k = layer.kernel
-        if not _is_int(k) or k <= 0 or k % 2 == 0 or k > _MAX_KERNEL:
-            raise InvalidArchitecture(f"{where}: kernel_size must be an odd integer in 1..{_MAX_KERNEL}, got {k!r}")
-        if self.distill:
-            if layer.type == "conv":
-                raise InvalidArchitecture(f"{where}: conv layers are not part of the distilled (D) format")
-            g = layer.groups
-            if not _is_int(g) or g <= 0:
-                raise InvalidArchitecture(f"{where}: distilled blocks need groups (a positive integer), got {g!r}")
-        elif layer.type != "conv" and layer.use_se is None:
-            raise InvalidArchitecture(f"{where}: use_se (true/false) is required")
-        if layer.type in ("conv",) or not self.distill:
-            if layer.act is None:
-                raise InvalidArchitecture(f"{where}: act is required (one of {ACTIVATIONS})")
-        if layer.use_se is not None and not isinstance(layer.use_se, bool):
-            raise InvalidArchitecture(f"{where}: use_se must be true or false, got {layer.use_se!r}")
-        if layer.type in _EXPANDING:
-            e = layer.expansion
-            if not _is_num(e) or e <= 0:
-                raise InvalidArchitecture(f"{where}: expansion must be a positive number, got {e!r}")
-            if self.distill:
-                mid = layer.in_chs * e
-                if not float(mid).is_integer():
-                    raise InvalidArchitecture(
-                        f"{where}: num_in_channels x expansion = {mid} must be an integer in distilled blocks"
-                    )
-                mid = int(mid)
-                g = layer.groups
-                if layer.type == "irb" and (layer.in_chs % g or mid % g or layer.out_chs % g):
-                    raise InvalidArchitecture(
-                        f"{where}: groups {g} must divide the in ({layer.in_chs}), expanded ({mid}) "
-                        f"and out ({layer.out_chs}) channel counts"
-                    )
 
     # -- derived -----------------------------------------------------------------------------------
     @property
@@ -242,7 +181,7 @@ class ArchSpec:
     @property
     def num_classes(self) -> int | None:
         last = self.layers[-1]
-        return last.num_classes if last.type == "tail" else None
+        return last.num_classes if get_block(last.type).role == "tail" else None
 
     @property
     def arch_string(self) -> str:
@@ -272,15 +211,16 @@ class ArchSpec:
         """Layers grouped by their ``stage`` label (head: 0; tail and unlabelled layers excluded)."""
         out: dict[int, list[Layer]] = {}
         for layer in self.layers:
-            label = 0 if layer.type in ("head", "head_large") else layer.stage
-            if label is not None and layer.type != "tail":
+            role = get_block(layer.type).role
+            label = 0 if role == "stem" else layer.stage
+            if label is not None and role != "tail":
                 out.setdefault(label, []).append(layer)
         return {k: tuple(v) for k, v in out.items()}
 
     def with_num_classes(self, num_classes: int) -> "ArchSpec":
         """The same network with a different classifier size."""
         last = self.layers[-1]
-        if last.type != "tail":
+        if get_block(last.type).role != "tail":
             raise InvalidArchitecture("the architecture has no tail layer to resize")
         return replace(self, layers=self.layers[:-1] + (replace(last, num_classes=num_classes),))
 
@@ -338,9 +278,10 @@ class ArchSpec:
             except ValueError:
                 raise InvalidArchitecture(f"malformed repeat count in {item!r}") from None
             parts = tok.split("_")
-            if parts[0] not in _CODE_TYPES:
+            block = block_for_code(parts[0])
+            if block is None:
                 raise InvalidArchitecture(f"unknown layer code {parts[0]!r} in {item!r}")
-            kw: dict[str, Any] = {"type": _CODE_TYPES[parts[0]]}
+            kw: dict[str, Any] = {"type": block.name}
             for part in parts[1:]:
                 pm = _TOKEN_RE.match(part)
                 if not pm:
@@ -376,31 +317,19 @@ def _where(i: int, layer: Any) -> str:
     return f"layer {i + 1} ({kind}{'' if stage is None else f', stage {stage}'})"
 
 
-_REQUIRED = {
-    "head": ("num_in_channels", "num_out_channels"),
-    "head_large": ("num_in_channels", "num_out_channels"),
-    "tail": ("num_in_channels", "num_out_channels", "num_classes"),
-    "conv": ("num_in_channels", "num_out_channels", "stride", "kernel_size"),
-    "fused_irb": ("num_in_channels", "num_out_channels", "stride", "kernel_size", "expansion"),
-    "irb": ("num_in_channels", "num_out_channels", "stride", "kernel_size", "expansion"),
-}
-
-
 def _layer_from_json(i: int, entry: dict) -> Layer:
     kind = entry["layer_type"]
     stage = entry.get("stage")
     where = f"layer {i} ({kind}{'' if stage is None else f', stage {stage}'})"
-    if kind not in _REQUIRED:
-        raise InvalidArchitecture(f"{where}: unknown layer_type {kind!r}; expected one of {', '.join(LAYER_TYPES)}")
-    for key in _REQUIRED[kind]:
+    if kind not in list_blocks():
+        raise InvalidArchitecture(f"{where}: unknown layer_type {kind!r}; expected one of {', '.join(list_blocks())}")
+    block = get_block(kind)
+    for key in block.required:
         if key not in entry:
             raise InvalidArchitecture(f"{where}: required key {key!r} is missing")
-    kw = {attr: entry.get(key) for attr, key in Layer._JSON_KEYS}
-    if kind in ("head", "head_large", "tail"):
-        # The stem and the classifier have a fixed shape in NVIDIA's builder.
-        kw["stride"] = kw["kernel"] = kw["expansion"] = kw["use_se"] = kw["groups"] = None
-    if kind != "tail":
-        kw["num_classes"] = None
+    # keys the type does not carry are dropped (e.g. the stem and the classifier have a fixed shape)
+    kw = {attr: entry.get(key) if attr in block.fields or attr in ("in_chs", "out_chs") else None
+          for attr, key in Layer._JSON_KEYS}
     return Layer(type=kind, **kw)
 
 
@@ -423,5 +352,30 @@ def load_arch_file(path: str | Path) -> ArchSpec:
         raise InvalidArchitecture(f"{str(p)!r}: {exc}") from None
 
 
+def as_spec(arch: Any) -> ArchSpec:
+    """An :class:`ArchSpec` from an ArchSpec, an arch string, a GPUNet JSON list (or its text), or
+    the path of a GPUNet JSON file (a :class:`~pathlib.Path`, a ``*.json`` name or an existing file).
+
+    Raises :class:`InvalidArchitecture` for anything else or a malformed architecture.
+    """
+    if isinstance(arch, ArchSpec):
+        return arch
+    if isinstance(arch, (list, tuple)):
+        return ArchSpec.from_gpunet_json(list(arch))
+    if isinstance(arch, Path):
+        return load_arch_file(arch)
+    if isinstance(arch, str):
+        s = arch.strip()
+        if s.startswith("["):
+            return ArchSpec.from_gpunet_json(s)
+        if s.lower().endswith(".json") or os.path.isfile(s):
+            return load_arch_file(s)
+        return ArchSpec.from_arch_string(s)
+    raise InvalidArchitecture(
+        f"cannot read an architecture from a {type(arch).__name__}; pass an arch string, GPUNet JSON or ArchSpec"
+    )
+
+
 def iter_blocks(spec: ArchSpec) -> Iterable[Layer]:
-    return (layer for layer in spec.layers if layer.type in _BLOCKS)
+    """The stage blocks of ``spec`` (neither stem nor tail)."""
+    return (layer for layer in spec.layers if get_block(layer.type).role == "block")

@@ -20,10 +20,9 @@ import numpy as np
 from gpunet_ray.errors import ConfigError, InvalidArchitecture
 
 from .arch import ACTIVATIONS, ArchSpec, Layer
+from .blocks import STAGE_CHOICES, blocks_with_role, get_block
 
 __all__ = ["StageSpec", "SearchSpace", "Dim", "get_space", "list_spaces", "register_space", "load_space"]
-
-_BLOCK_TYPES = ("conv", "fused_irb", "irb")
 
 
 def _steps(lo: int, hi: int, step: int) -> tuple[int, ...]:
@@ -46,19 +45,28 @@ class StageSpec:
     def __post_init__(self) -> None:
         for name in ("depths", "filters", "kernels", "expansions", "se", "acts"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        if self.block not in _BLOCK_TYPES:
-            raise ConfigError(f"stage block must be one of {_BLOCK_TYPES}, got {self.block!r}")
+        if self.block not in blocks_with_role("block"):
+            raise ConfigError(f"stage block must be one of {blocks_with_role('block')}, got {self.block!r}")
         if self.stride not in (1, 2):
             raise ConfigError(f"stage stride must be 1 or 2, got {self.stride!r}")
         if not self.depths or min(self.depths) < 0 or not self.filters or min(self.filters) <= 0:
             raise ConfigError("a stage needs non-empty depths (>= 0) and filters (> 0)")
-        if not self.kernels or not self.acts or any(a not in ACTIVATIONS for a in self.acts):
+        used = self.choices()
+        dims = {c.dim for c in used}
+        if (("kernel" in dims and not self.kernels) or ("act" in dims and not self.acts)
+                or any(a not in ACTIVATIONS for a in self.acts)):
             raise ConfigError(f"a stage needs kernels and acts (from {ACTIVATIONS})")
-        if self.block == "conv":
-            object.__setattr__(self, "expansions", ())
-            object.__setattr__(self, "se", ())
-        elif not self.expansions or not self.se:
-            raise ConfigError(f"{self.block} stages need expansions and se choices")
+        for c in STAGE_CHOICES:
+            if c not in used:  # choices the block type does not take are dropped
+                object.__setattr__(self, c.field, ())
+        wanted = [c.field for c in used if c.dim in ("expansion", "se")]
+        if any(not getattr(self, f) for f in wanted):
+            raise ConfigError(f"{self.block} stages need {' and '.join(wanted)} choices")
+
+    def choices(self) -> tuple:
+        """The :data:`~gpunet_ray.search_space.blocks.STAGE_CHOICES` this stage's block type takes."""
+        dims = get_block(self.block).stage_dims
+        return tuple(c for c in STAGE_CHOICES if c.dim in dims)
 
 
 @dataclass(frozen=True)
@@ -110,11 +118,8 @@ class SearchSpace:
         for i, st in enumerate(self.stages):
             yield Dim(f"s{i}_depth", st.depths, "int")
             yield Dim(f"s{i}_filters", st.filters, "ordinal")
-            yield Dim(f"s{i}_kernel", st.kernels, "ordinal")
-            if st.block != "conv":
-                yield Dim(f"s{i}_expansion", st.expansions, "ordinal")
-                yield Dim(f"s{i}_se", st.se, "categorical")
-            yield Dim(f"s{i}_act", st.acts, "categorical")
+            for c in st.choices():
+                yield Dim(f"s{i}_{c.dim}", getattr(st, c.field), c.kind)
 
     @property
     def all_dims(self) -> tuple[Dim, ...]:
@@ -159,12 +164,9 @@ class SearchSpace:
                     in_chs=prev,
                     out_chs=vals[f"s{i}_filters"],
                     stride=st.stride if j == 0 else 1,
-                    kernel=vals[f"s{i}_kernel"],
-                    act=vals[f"s{i}_act"],
                     stage=i,
                 )
-                if st.block != "conv":
-                    kw.update(expansion=vals[f"s{i}_expansion"], use_se=vals[f"s{i}_se"])
+                kw.update({c.attr: vals[f"s{i}_{c.dim}"] for c in st.choices()})
                 layers.append(Layer(**kw))
                 prev = kw["out_chs"]
         layers.append(Layer(type="tail", in_chs=prev, out_chs=self.tail_channels, num_classes=self.num_classes))
@@ -218,10 +220,8 @@ class SearchSpace:
                             f"{where}, layer {j}: {attr} {getattr(layer, attr)!r} differs from the stage's first "
                             f"layer ({getattr(first, attr)!r}); all layers of a stage share one setting"
                         )
-            checks = [("filters", first.out_chs, st.filters), ("kernel", first.kernel, st.kernels)]
-            if st.block != "conv":
-                checks += [("expansion", first.expansion, st.expansions), ("se", first.use_se, st.se)]
-            checks.append(("act", first.act, st.acts))
+            checks = [("filters", first.out_chs, st.filters)]
+            checks += [(c.dim, getattr(first, c.attr), getattr(st, c.field)) for c in st.choices()]
             for name, val, choices in checks:
                 if val not in choices:
                     raise InvalidArchitecture(f"{where}: {name} {val!r} is outside the choices {_fmt(choices)}")
@@ -230,22 +230,17 @@ class SearchSpace:
         return config
 
     def _default_stage(self, i: int, st: StageSpec) -> dict:
-        out = {f"s{i}_depth": 0, f"s{i}_filters": st.filters[0], f"s{i}_kernel": st.kernels[0]}
-        if st.block != "conv":
-            out.update({f"s{i}_expansion": st.expansions[0], f"s{i}_se": st.se[0]})
-        out[f"s{i}_act"] = st.acts[0]
+        out = {f"s{i}_depth": 0, f"s{i}_filters": st.filters[0]}
+        out.update({f"s{i}_{c.dim}": getattr(st, c.field)[0] for c in st.choices()})
         return out
 
     def _group(self, spec: ArchSpec) -> dict[int, list[Layer]]:
-        """Layers by stage; an NVIDIA ``head`` counts as a 3x3 stride-2 conv stem (stage 0)."""
+        """Layers by stage, as their block types present them to a space (an NVIDIA ``head`` counts
+        as a 3x3 stride-2 conv stem, stage 0)."""
         groups: dict[int, list[Layer]] = {}
         last_stage = -1
         for idx, layer in enumerate(spec.layers[:-1]):
-            if layer.type == "head":
-                layer = Layer(type="conv", in_chs=layer.in_chs, out_chs=layer.out_chs, stride=2, kernel=3,
-                              act=layer.act or "swish", stage=0)
-            elif layer.type == "head_large":
-                raise InvalidArchitecture("layer 0 (head_large): distilled stems are not in this space")
+            layer = get_block(layer.type).space_layer(layer)
             stage = layer.stage
             if stage is None or not (0 <= stage < len(self.stages)):
                 raise InvalidArchitecture(

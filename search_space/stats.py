@@ -35,14 +35,14 @@ import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from gpunet_ray.errors import ConfigError, TooLarge
+from gpunet_ray.errors import ConfigError, InvalidArchitecture, TooLarge
 
-from .arch import ArchSpec, Layer, make_divisible
+from .arch import ArchSpec, Layer
+from .blocks import get_block, mid_channels, se_channels
+from .blocks.base import fmt_count as _fmt_count
 
 __all__ = ["ArchStats", "LayerStats", "arch_stats", "mid_channels", "se_channels", "padding_of",
            "Limits", "DEFAULT_LIMITS", "default_limits", "activation_bytes", "check_size"]
-
-_D_TAIL_HIDDEN = 1152  # fixed width of the distilled models' classifier head (EpilogueD)
 
 
 @dataclass(frozen=True)
@@ -67,135 +67,34 @@ class ArchStats:
         return self.layers[-2].out_hw if len(self.layers) > 1 else self.layers[-1].out_hw
 
 
-def _width(v: Any, layer: Layer) -> float:
-    """``v`` as a finite float, or :class:`TooLarge` (an absurd width would overflow a float)."""
-    try:
-        f = float(v)
-    except OverflowError:
-        f = math.inf
-    if not math.isfinite(f):
-        raise TooLarge(
-            f"the expanded width of an {'IRB' if layer.type == 'irb' else 'Fused-IRB'} "
-            f"({_fmt_count(layer.in_chs)} channels x expansion {layer.expansion:g}) is too large to compute; "
-            "lower its channels or expansion"
-        )
-    return f
-
-
-def mid_channels(layer: Layer, distill: bool) -> int:
-    """Expanded width of an IRB / Fused-IRB."""
-    try:
-        mid = _width(layer.in_chs * layer.expansion, layer)
-    except OverflowError:  # a huge int times a float
-        mid = _width(math.inf, layer)
-    if distill:
-        return int(mid)
-    return make_divisible(mid)
-
-
-def se_channels(layer: Layer, mid: int) -> int:
-    """Squeeze-excite reduced width: round(mid * 0.25 / expansion) (about in_chs / 4)."""
-    try:
-        return round(_width(mid, layer) * (0.25 / layer.expansion))
-    except OverflowError:
-        return round(_width(math.inf, layer))
-
-
 def padding_of(layer: Layer, distill: bool) -> int:
     """Spatial padding of the block's strided (KxK) convolution, as NVIDIA's builder sets it."""
-    k, s = layer.kernel, layer.stride
-    if distill:
-        return k // 2
-    if layer.type == "fused_irb":
-        # timm "same" padding: static k//2 at stride 1; the dynamic path at stride 2 is not
-        # implemented in NVIDIA's builder, so no padding at all.
-        return k // 2 if s == 1 else 0
-    return ((s - 1) + (k - 1)) // 2
-
-
-def _out(hw: int, k: int, s: int, p: int) -> int:
-    return (hw + 2 * p - k) // s + 1
+    return get_block(layer.type).padding(layer, distill)
 
 
 def arch_stats(spec: ArchSpec) -> ArchStats:
-    """Parameters, MACs and feature-map sizes of ``spec`` (batch 1), with Python integers."""
+    """Parameters, MACs and feature-map sizes of ``spec`` (batch 1), with Python integers.
+
+    Each layer's figures come from its block type's ``stats`` (:mod:`gpunet_ray.search_space.blocks`).
+    """
     hw = spec.resolution
     per: list[LayerStats] = []
-    d = spec.distill
     for layer in spec.layers:
-        params = macs = 0
-
-        def conv(cin, cout, k, hw_out, groups=1, bias=False, bn=True):
-            nonlocal params, macs
-            w = cout * (cin // groups) * k * k
-            params += w + (cout if bias else 0) + (2 * cout if bn else 0)
-            macs += w * hw_out * hw_out
-
-        t = layer.type
         in_acts = layer.in_chs * hw * hw
-        if t in ("head", "head_large"):
-            hw = _out(hw, 3, 2, 1)
-            conv(layer.in_chs, layer.out_chs, 3, hw)
-            if t == "head_large":
-                conv(layer.out_chs, layer.out_chs, 3, hw)
-                conv(layer.out_chs, layer.out_chs, 3, hw)
-            acts = layer.out_chs * hw * hw
-        elif t == "conv":
-            hw = _out(hw, layer.kernel, layer.stride, padding_of(layer, d))
-            conv(layer.in_chs, layer.out_chs, layer.kernel, hw)
-            acts = layer.out_chs * hw * hw
-        elif t == "irb":
-            mid = mid_channels(layer, d)
-            g = layer.groups if d else 1
-            conv(layer.in_chs, mid, 1, hw, groups=g)
-            acts = mid * hw * hw
-            hw = _out(hw, layer.kernel, layer.stride, padding_of(layer, d))
-            conv(mid, mid, layer.kernel, hw, groups=mid)
-            acts += mid * hw * hw
-            if layer.use_se and not d:
-                rd = se_channels(layer, mid)
-                conv(mid, rd, 1, 1, bias=True, bn=False)
-                conv(rd, mid, 1, 1, bias=True, bn=False)
-            conv(mid, layer.out_chs, 1, hw, groups=g)
-            acts += layer.out_chs * hw * hw
-        elif t == "fused_irb":
-            mid = mid_channels(layer, d)
-            hw = _out(hw, layer.kernel, layer.stride, padding_of(layer, d))
-            conv(layer.in_chs, mid, layer.kernel, hw)
-            if layer.use_se and not d:
-                rd = se_channels(layer, mid)
-                conv(mid, rd, 1, 1, bias=True, bn=False)
-                conv(rd, mid, 1, 1, bias=True, bn=False)
-            conv(mid, layer.out_chs, 1, hw)
-            acts = (mid + layer.out_chs) * hw * hw
-        elif t == "tail":
-            if d:
-                conv(layer.in_chs, _D_TAIL_HIDDEN, 1, hw)
-                conv(_D_TAIL_HIDDEN, layer.out_chs, 1, 1, bn=False)
-                acts = _D_TAIL_HIDDEN * hw * hw
-            else:
-                conv(layer.in_chs, layer.out_chs, 1, hw)
-                acts = layer.out_chs * hw * hw
-            params += layer.out_chs * layer.num_classes + layer.num_classes
-            macs += layer.out_chs * layer.num_classes
-            acts += layer.num_classes
-        else:  # pragma: no cover - ArchSpec validation rejects other types
-            raise ValueError(t)
+        params, macs, hw, acts = get_block(layer.type).stats(layer, hw, spec.distill)
         if hw <= 0:
-            from gpunet_ray.errors import InvalidArchitecture
-
             raise InvalidArchitecture(
-                f"the feature map vanishes at layer {len(per)} ({t}); raise the resolution or remove a stride-2 stage"
+                f"the feature map vanishes at layer {len(per)} ({layer.type}); "
+                "raise the resolution or remove a stride-2 stage"
             )
         per.append(LayerStats(params=params, macs=macs, out_hw=hw, activations=acts, peak=in_acts + acts))
-    st = ArchStats(
+    return ArchStats(
         params=sum(p.params for p in per),
         macs=sum(p.macs for p in per),
         activations=sum(p.activations for p in per),
         layers=tuple(per),
         peak_activations=max(p.peak for p in per),
     )
-    return st
 
 
 # -- size limits ----------------------------------------------------------------------------------
@@ -279,15 +178,6 @@ def activation_bytes(spec: ArchSpec | ArchStats, batch: int = 1, *, training: bo
     st = spec if isinstance(spec, ArchStats) else arch_stats(spec)
     elems = st.activations if training else st.peak_activations
     return int(elems) * int(batch) * int(dtype_bytes)
-
-
-def _fmt_count(n: int) -> str:
-    """``12,345`` / ``1.23e+18`` / ``10^4000`` (never ``str()`` of a huge int: Python caps it)."""
-    if n < 10**15:
-        return f"{n:,}"
-    if n < 10**300:
-        return f"{float(n):.3g}"
-    return f"10^{int(n.bit_length() * math.log10(2))}"
 
 
 def _fmt_gb(b: int) -> str:

@@ -49,7 +49,7 @@ from torch import nn
 from gpunet_ray.data import SplitFiles, bad_files_message, check_dataset, scan_split, verify_split
 from gpunet_ray.errors import DatasetError
 from gpunet_ray.errors import ConfigError, InvalidArchitecture, OutOfMemory, TrainingDiverged
-from gpunet_ray.search_space import ArchSpec, load_arch_file
+from gpunet_ray.search_space import ArchSpec, as_spec
 from gpunet_ray.search_space.stats import check_size
 
 from .loaders import Augment, make_loader
@@ -88,26 +88,6 @@ class TrainResult:
 
 
 # -- inputs ---------------------------------------------------------------------------------------
-def as_spec(arch: Any) -> ArchSpec:
-    """An ArchSpec from an ArchSpec, an arch string, a GPUNet JSON list/string, or a JSON file path."""
-    if isinstance(arch, ArchSpec):
-        return arch
-    if isinstance(arch, (list, tuple)):
-        return ArchSpec.from_gpunet_json(list(arch))
-    if isinstance(arch, Path):
-        return load_arch_file(arch)
-    if isinstance(arch, str):
-        s = arch.strip()
-        if s.startswith("["):
-            return ArchSpec.from_gpunet_json(s)
-        if s.lower().endswith(".json"):
-            return load_arch_file(s)
-        return ArchSpec.from_arch_string(s)
-    raise InvalidArchitecture(
-        f"cannot read an architecture from a {type(arch).__name__}; pass an arch string, GPUNet JSON or ArchSpec"
-    )
-
-
 def resolve_device(device: str | torch.device | None) -> torch.device:
     """``None``/``"auto"`` -> the current CUDA device if there is one, else the CPU."""
     if device is None or device == "auto":
