@@ -133,3 +133,20 @@ def test_backend_options_reach_the_backend_and_its_fingerprint(capsys, arch_file
     assert rc == 0
     b = json.loads(out)
     assert b["median_ms"] > a["median_ms"] and b["fingerprint"] != a["fingerprint"]
+
+
+def test_backend_help_comes_from_the_registry(monkeypatch, capsys):
+    import gpunet_ray.latency.backends as backends
+    from gpunet_ray.latency import list_backends
+    from gpunet_ray.latency.__main__ import _parser
+    from gpunet_ray.latency.bench import main as bench_main
+
+    monkeypatch.setattr(backends, "_REGISTRY", {**backends._REGISTRY, "my-fpga": backends.Synthetic})
+    sub = next(a for a in _parser()._actions if a.dest == "cmd")
+    for cmd in ("measure", "table"):
+        help_line = next(a.help for a in sub.choices[cmd]._actions if a.dest == "backend")
+        assert all(name in help_line for name in list_backends()) and "my-fpga" in help_line
+        assert "onnxruntime-cpu (default)" in help_line and "package.module:ClassName" in help_line
+    with pytest.raises(SystemExit):
+        bench_main(["pool", "--help"])
+    assert "my-fpga" in "".join(capsys.readouterr().out.split())  # argparse wraps lines at hyphens
