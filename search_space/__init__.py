@@ -21,7 +21,8 @@ __all__ = [
     "arch_stats",
 ]
 
-from .space import Dim, SearchSpace, StageSpec, get_space, list_spaces, load_space, register_space  # noqa: E402
+from .space import Dim, SearchSpace, StageSpec  # noqa: E402
+from .spaces import get_space, list_spaces, load_space, register_space  # noqa: E402
 
 __all__ += ["Dim", "SearchSpace", "StageSpec", "get_space", "list_spaces", "load_space", "register_space"]
 

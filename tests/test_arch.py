@@ -135,3 +135,22 @@ def test_vanishing_feature_map_is_reported():
     ] + [Layer("tail", 8, 16, num_classes=2)]
     with pytest.raises(InvalidArchitecture, match="vanishes"):
         arch_stats(ArchSpec(resolution=8, layers=tuple(layers)))
+
+
+def test_one_as_spec_reads_every_form(tmp_path):
+    from gpunet_ray.latency.measure import as_spec as measure_as_spec
+    from gpunet_ray.search_space import as_spec
+    from gpunet_ray.trainables.loop import as_spec as loop_as_spec
+
+    assert measure_as_spec is as_spec and loop_as_spec is as_spec
+    spec = get_preset("gpunet-1")
+    (tmp_path / "a.json").write_text(spec.dumps())
+    (tmp_path / "arch").write_text(spec.dumps())
+    forms = [spec, spec.arch_string, f" {spec.arch_string}\n", spec.to_gpunet_json(), tuple(spec.to_gpunet_json()),
+             spec.dumps(), tmp_path / "a.json", str(tmp_path / "a.json"), str(tmp_path / "arch")]
+    for form in forms:
+        assert as_spec(form) == spec
+    with pytest.raises(InvalidArchitecture, match="cannot read an architecture from a int"):
+        as_spec(3)
+    with pytest.raises(InvalidArchitecture, match="does not exist"):
+        as_spec(str(tmp_path / "missing.json"))
