@@ -3,7 +3,9 @@
 An ``ArchSpec`` can hold any architecture expressible in NVIDIA's GPUNet JSON format (including the
 distilled "D" models with ``head_large`` and grouped convolutions, and the "P" models with
 fractional expansions). Well-formedness is checked on construction; membership of a search space
-is a separate check (:meth:`gpunet_ray.search_space.SearchSpace.validate`).
+is a separate check (:meth:`gpunet_ray.search_space.SearchSpace.validate`). What each
+``layer_type`` means (its token code, JSON keys and rules) is its block type's declaration
+(:mod:`gpunet_ray.search_space.blocks`); this module names no block type.
 
 Views (all lossless):
 

@@ -87,13 +87,17 @@ def _se(layer: Layer, mid: int) -> nn.Module:
     return SqueezeExcite(mid, se_channels(layer, mid), layer.act) if layer.use_se else nn.Identity()
 
 
+def _mid_pad(layer: Layer) -> tuple[int, int]:
+    """Expanded width and the strided conv's padding, as the layer's block type computes them."""
+    return mid_channels(layer, False), get_block(layer.type).padding(layer, False)
+
+
 class FusedIRB(Residual):
     """Fused inverted residual: KxK expansion conv (strided), BN, act, [SE], 1x1 projection, BN."""
 
     def __init__(self, layer: Layer, drop_path: float = 0.0) -> None:
         super().__init__(layer, drop_path)
-        mid = mid_channels(layer, False)
-        pad = get_block(layer.type).padding(layer, False)
+        mid, pad = _mid_pad(layer)
         self.conv_exp = nn.Conv2d(layer.in_chs, mid, layer.kernel, layer.stride, pad, bias=False)
         self.bn1 = _bn(mid)
         self.act1 = _act(layer.act)
@@ -111,11 +115,10 @@ class IRB(Residual):
 
     def __init__(self, layer: Layer, drop_path: float = 0.0) -> None:
         super().__init__(layer, drop_path)
-        mid = mid_channels(layer, False)
+        mid, pad = _mid_pad(layer)
         self.conv_pw = nn.Conv2d(layer.in_chs, mid, 1, bias=False)
         self.bn1 = _bn(mid)
         self.act1 = _act(layer.act)
-        pad = get_block(layer.type).padding(layer, False)
         self.conv_dw = nn.Conv2d(mid, mid, layer.kernel, layer.stride, pad, groups=mid, bias=False)
         self.bn2 = _bn(mid)
         self.act2 = _act(layer.act)
