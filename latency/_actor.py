@@ -10,12 +10,12 @@ from typing import Any
 
 import ray
 
-from gpunet_ray.errors import GpunetRayError
+from gpunet_ray.errors import ConfigError, GpunetRayError
 
 from .record import LatencyRecord
 from .timing import TimingPolicy
 
-__all__ = ["LatencyActor", "Request", "Slot", "task_cause", "actor_lost"]
+__all__ = ["LatencyActor", "Request", "Slot", "task_cause", "actor_lost", "actor_options", "kill_actor"]
 
 
 @ray.remote(max_restarts=0, max_concurrency=1)
@@ -95,3 +95,28 @@ def actor_lost(exc: BaseException) -> bool:
     from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError
 
     return isinstance(exc, (RayActorError, ActorDiedError, ActorUnavailableError))
+
+
+def actor_options(cls: type, threads: int, num_gpus: float | None, resource: str | None) -> dict[str, Any]:
+    """Ray options of one actor: a GPU backend (``cls.requires_gpu``) takes ``num_gpus`` (default 1)
+    and one CPU slot, a CPU backend ``threads`` CPU slots; ``resource`` pins it to latency nodes."""
+    gpus = num_gpus if num_gpus is not None else (1 if cls.requires_gpu else 0)
+    opts: dict[str, Any] = {"num_cpus": 1 if cls.requires_gpu else threads}
+    if gpus:
+        opts["num_gpus"] = gpus
+    if resource is not None:
+        if ray.cluster_resources().get(resource, 0) < 1:
+            raise ConfigError(
+                f"no Ray node provides the resource {resource!r}; start the latency node with "
+                f"ray start --resources='{{\"{resource}\": 1}}', or pass resource=None to use CPU slots"
+            )
+        opts["resources"] = {resource: 1}
+    return opts
+
+
+def kill_actor(actor) -> None:
+    """``ray.kill`` without restart; an actor already gone is fine."""
+    try:
+        ray.kill(actor, no_restart=True)
+    except Exception:  # noqa: BLE001 - already gone
+        pass

@@ -28,7 +28,7 @@ import ray
 
 from gpunet_ray.errors import ConfigError, GpunetRayError, MeasurementError, MeasurementTimeout
 
-from ._actor import LatencyActor, Request, Slot, actor_lost, task_cause
+from ._actor import LatencyActor, Request, Slot, actor_lost, actor_options, kill_actor, task_cause
 from .backends import DEFAULT_BACKEND, backend_class, backend_ref
 from .cache import LatencyCache
 from .measure import as_spec
@@ -38,23 +38,6 @@ from .timing import TimingPolicy
 __all__ = ["LatencyService", "MeasurementTimeout"]
 
 log = logging.getLogger("gpunet_ray.latency")
-
-def _actor_options(cls: type, threads: int, num_gpus: float | None, resource: str | None) -> dict[str, Any]:
-    """Ray options of one actor: a GPU backend (``cls.requires_gpu``) takes ``num_gpus`` (default 1)
-    and one CPU slot, a CPU backend ``threads`` CPU slots; ``resource`` pins it to latency nodes."""
-    gpus = num_gpus if num_gpus is not None else (1 if cls.requires_gpu else 0)
-    opts: dict[str, Any] = {"num_cpus": 1 if cls.requires_gpu else threads}
-    if gpus:
-        opts["num_gpus"] = gpus
-    if resource is not None:
-        if ray.cluster_resources().get(resource, 0) < 1:
-            raise ConfigError(
-                f"no Ray node provides the resource {resource!r}; start the latency node with "
-                f"ray start --resources='{{\"{resource}\": 1}}', or pass resource=None to use CPU slots"
-            )
-        opts["resources"] = {resource: 1}
-    return opts
-
 
 class LatencyService:
     """A pool of latency actors behind futures.
@@ -102,7 +85,7 @@ class LatencyService:
         self.timeout_s = float(timeout_s)
         self.max_retries = int(max_retries)
         self.window_s = float(window_s)
-        self._actor_opts = _actor_options(backend_class(ref), threads, num_gpus, resource)
+        self._actor_opts = actor_options(backend_class(ref), threads, num_gpus, resource)
         self._actor_args = (ref, threads, batch, precision, dict(backend_options or {}),
                             asdict(policy) if policy else None)
         self.cache = LatencyCache(cache_path) if cache_path is not None else None
@@ -132,10 +115,7 @@ class LatencyService:
     def _replace(self, slot: Slot, kill: bool) -> None:
         slot.dead = True
         if kill:
-            try:
-                ray.kill(slot.actor, no_restart=True)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+            kill_actor(slot.actor)
         if self._closed or self._fatal is not None:
             return
         self._counts["actor_restarts"] += 1
@@ -250,10 +230,7 @@ class LatencyService:
             if not req.future.done():
                 req.future.set_exception(ConfigError("the latency service was shut down before this measurement"))
         for s in slots:
-            try:
-                ray.kill(s.actor, no_restart=True)
-            except Exception:  # noqa: BLE001
-                pass
+            kill_actor(s.actor)
         if self.cache is not None:
             self.cache.close()
 
@@ -284,6 +261,13 @@ class LatencyService:
             if not req.future.done():
                 req.future.set_result(result)
 
+    def _fail_all(self, error: BaseException) -> None:
+        """The service cannot measure anything: fail every request now and every later call."""
+        self._fatal = error
+        for req in list(self._inflight.values()):
+            self._finish(req, error=error)
+        self._pending.clear()
+
     def _assign(self) -> None:
         for slot in self._slots:
             if slot.dead or slot.request is not None or not slot.fingerprint:
@@ -311,19 +295,11 @@ class LatencyService:
             slot.ready_ref = None
             if isinstance(cause, GpunetRayError) and not actor_lost(cause):
                 # The backend cannot run on this actor (missing dependency/device): fatal for all.
-                self._fatal = cause
-                for req in list(self._inflight.values()):
-                    self._finish(req, error=cause)
-                self._pending.clear()
-                return
+                return self._fail_all(cause)
             self._counts["start_failures"] += 1
             if self._counts["start_failures"] > 3 * self.num_actors:
-                self._fatal = MeasurementError(
-                    f"latency actors keep failing to start ({str(exc).splitlines()[0][:200]}); see ray logs")
-                for req in list(self._inflight.values()):
-                    self._finish(req, error=self._fatal)
-                self._pending.clear()
-                return
+                return self._fail_all(MeasurementError(
+                    f"latency actors keep failing to start ({str(exc).splitlines()[0][:200]}); see ray logs"))
             log.warning("latency actor %d failed to start (%s); replacing it", slot.index, exc)
             self._replace(slot, kill=True)
             return
