@@ -15,7 +15,7 @@ Scenarios: ``node_loss`` (SIGKILL the training node's raylet mid-search, start a
 ``latency_actor`` (SIGKILL the latency actor while it measures), ``driver_kill`` (SIGKILL the search
 CLI mid-search, then ``--resume``), ``crash_always`` (one trial raises on every attempt),
 ``sigterm`` (a graceful stop mid-trial, then ``--resume``) and ``kill_<point>`` (the driver SIGKILLs
-itself at a named point, ``GPUNET_RAY_KILL_AT``, see gpunet_ray/_faults.py, then ``--resume``).
+itself at a named point, see tests/faulty_search.py, then ``--resume``).
 
 It refuses to run unless it is PID 1 of its own PID namespace: teardown kills every other process
 it can see, and never runs ``ray stop``.
@@ -165,12 +165,14 @@ def write_config(work: Path, data: Path, **train_extra) -> Path:
     return p
 
 
-def start_search(cluster: Cluster, work: Path, *args: str, tag: str = "search", env: dict | None = None) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--quiet", "--address", f"{HEAD}:{PORT}",
-           *args]
+def start_search(cluster: Cluster, work: Path, *args: str, tag: str = "search", kill_at: str | None = None
+                 ) -> subprocess.Popen:
+    entry = [str(Path(__file__).with_name("faulty_search.py")), "--kill-at", kill_at] if kill_at else \
+        ["-m", "gpunet_ray.search"]
+    cmd = [sys.executable, *entry, "--no-dashboard", "--quiet", "--address", f"{HEAD}:{PORT}", *args]
     out = open(work / f"{tag}.stdout", "w")
     err = open(work / f"{tag}.stderr", "w")
-    proc = subprocess.Popen(cmd, env=env or cluster.env, stdout=out, stderr=err, cwd=str(work))
+    proc = subprocess.Popen(cmd, env=cluster.env, stdout=out, stderr=err, cwd=str(work))
     _OWN.add(proc.pid)
     cluster.events.append(f"{time.strftime('%H:%M:%S')} {tag}: {' '.join(cmd[1:])} (pid {proc.pid})")
     return proc
@@ -370,11 +372,11 @@ def scenario_driver_kill(cluster: Cluster, work: Path, data: Path) -> dict:
 
 
 def scenario_kill_point(cluster: Cluster, work: Path, data: Path, point: str) -> dict:
-    """SIGKILL the driver at a named point of its life (``GPUNET_RAY_KILL_AT``), then ``--resume``."""
+    """SIGKILL the driver at a named point of its life (tests/faulty_search.py), then ``--resume``."""
     out = work / "out"
     nth = "2" if point == "trial_pending" else "1"
-    env = {**cluster.env, "GPUNET_RAY_KILL_AT": f"{point}:{nth}"}
-    proc = start_search(cluster, work, "--config", str(write_config(work, data, epochs=2)), "--out", str(out), env=env)
+    proc = start_search(cluster, work, "--config", str(write_config(work, data, epochs=2)), "--out", str(out),
+                        kill_at=f"{point}:{nth}")
     first_rc = wait_search(proc, 500)
     trained_before = sorted(c for c, r in latest(out).items() if r["status"] == "trained")
     hub_before_resume = (out / "hub.parquet").is_file()

@@ -20,16 +20,16 @@ def test_search_metrics_are_exported(tmp_path):
     s.close()
     ray.init(include_dashboard=False, _metrics_export_port=port, num_cpus=1, logging_level="ERROR")
     try:
-        from gpunet_ray.tuner import GatedSearch
+        from gpunet_ray.tune_adapter import GatedSearch
 
         gs = GatedSearch(space="tiny", num_classes=10, budgets_ms=(0.5, 0.85), latency=LatencyConfig(),
                          cache_path=str(tmp_path / "c.sqlite"), log_path=str(tmp_path / "log.jsonl"), verbose=False)
-        spec_cfg = gs._core.ask(2)
-        recs = [gs._new(role="search", arch=gs.space.from_config(c).arch_string, config=c) for c in spec_cfg]
-        gs._update(recs[0], status="rejected", reason="over_latency_budget", latency_ms=2.0)
-        gs._update(recs[1], status="trained", latency_ms=0.6, top1=93.5)
+        p = gs.pipeline
+        ids = p._ask()
+        p._set(ids[0], status="rejected", reason="over_latency_budget", latency_ms=2.0)
+        p._set(ids[1], status="trained", latency_ms=0.6, top1=93.5)
         gs._progress(force=True)
-        assert gs.best_per_tier() == {0.85: 93.5}
+        assert p.best_per_tier() == {0.85: 93.5}
         want = {"ray_gpunet_candidates_total": False, "ray_gpunet_best_top1": False}
         deadline = time.time() + 90
         while time.time() < deadline and not all(want.values()):
@@ -45,9 +45,9 @@ def test_search_metrics_are_exported(tmp_path):
             time.sleep(1)
         assert all(want.values()), want
         # the log has one line per update, and rebuilds the latest state of each candidate
-        from gpunet_ray.tuner import load_candidates
+        from gpunet_ray.ledger import load_candidates
 
         latest = load_candidates(tmp_path / "log.jsonl")
-        assert latest[recs[0]["id"]]["status"] == "rejected" and latest[recs[1]["id"]]["top1"] == 93.5
+        assert latest[ids[0]]["status"] == "rejected" and latest[ids[1]]["top1"] == 93.5
     finally:
         ray.shutdown()

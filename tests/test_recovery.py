@@ -1,27 +1,46 @@
-"""Ray-free checks of the resume bookkeeping: the ledger, the snapshot, GatedSearch.recover and the
-exit codes. (The kill matrix on real runs: tests/test_resume_matrix.py.)"""
+"""Ray-free checks of the candidate pipeline and its resume bookkeeping: the ledger, the snapshot,
+recovery, duplicates and the exit codes. (The kill matrix on real runs: tests/test_resume_matrix.py.)"""
 
 from __future__ import annotations
 
 import json
 import signal
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from gpunet_ray.config import LatencyConfig
-from gpunet_ray.ledger import append_records, load_candidates, write_json_atomic
-
-pytest.importorskip("ray")
+from gpunet_ray.ledger import Ledger, append_records, load_candidates, write_json_atomic
 
 
-def _searcher(tmp_path: Path, **kw):
-    from gpunet_ray.tuner import GatedSearch
+@dataclass
+class _Rec:  # what the latency pool returns, reduced to what the pipeline reads
+    median_ms: float
+    p90_ms: float = 0.0
+    cv: float = 0.01
+    n: int = 5
+    backend: str = "synthetic"
+    device: str = "cpu"
 
-    return GatedSearch(space="tiny", num_classes=10, budgets_ms=(0.85,), latency=LatencyConfig(),
-                       cache_path=str(tmp_path / "c.sqlite"), log_path=str(tmp_path / "log.jsonl"),
-                       state_path=str(tmp_path / "searcher.json"), trial_constants={"data_dir": "/data", "recipe": {}},
-                       epochs=2, verbose=False, max_trials=10, **kw)
+
+def _pipeline(tmp_path: Path, max_trials: int = 10, latency=lambda spec: 0.5):
+    from gpunet_ray.pipeline import CandidatePipeline
+    from gpunet_ray.search_space import get_space
+    from gpunet_ray.searchers import get_optimizer
+
+    space = get_space("tiny").with_num_classes(10)
+    core = get_optimizer("lamcts", space, seed=0, maximize=True)
+    return CandidatePipeline(space, (0.85,), core, Ledger(tmp_path / "log.jsonl"),
+                             lambda specs: [_Rec(latency(s)) for s in specs], max_trials=max_trials, epochs=2,
+                             snapshot_path=tmp_path / "searcher.json")
+
+
+def test_pipeline_is_ray_free():
+    import subprocess
+
+    code = "import sys, gpunet_ray.pipeline, gpunet_ray.ledger; sys.exit('ray' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_ledger_appends_after_a_torn_line(tmp_path):
@@ -40,78 +59,89 @@ def test_atomic_json_leaves_no_temporary(tmp_path):
 
 
 def test_recover_from_every_status(tmp_path):
-    gs = _searcher(tmp_path)
-    recs = gs._ask()  # logged as "new", the core's state saved
-    recs += gs._ask()
-    assert len(recs) == 4
-    a, b, c, d = recs[:4]
-    gs._update(a, status="measured", latency_ms=0.5)
-    gs._update(a, status="queued")
-    gs._update(a, status="training", trial_id="t_a")
-    gs._update(a, last_result={"epoch": 2, "top1": 80.0, "feasible": True, "done": True})  # final result, no tell
-    gs._update(b, status="measured", latency_ms=0.6)
-    gs._update(b, status="queued")
-    gs._update(b, status="training", trial_id="t_b")
-    gs._update(b, last_result={"epoch": 1, "top1": 50.0, "feasible": True, "done": False})  # mid-trial
-    gs._update(c, status="rejected", reason="over_latency_budget", latency_ms=3.0)
-    gs._tell(c, None, feasible=False)
-    # d stays "new": suggested, not measured
-    # an earlier run's checkpoint of b's trial
+    p = _pipeline(tmp_path)
+    a, b, c, d = (p._ask() + p._ask())[:4]  # logged as "new", the core's state saved
+    p._set(a, status="measured", latency_ms=0.5)
+    p.start(a, "t_a")
+    p.record_result(a, {"epoch": 2, "top1": 80.0, "feasible": True, "done": True})  # final result, no tell
+    p._set(b, status="measured", latency_ms=0.6)
+    p.start(b, "t_b")
+    p.record_result(b, {"epoch": 1, "top1": 50.0, "feasible": True, "done": False})  # mid-trial
+    p._set(c, status="rejected", reason="over_latency_budget", latency_ms=3.0)
+    p._tell(c)
+    # d stays "new": suggested, not measured; b's trial left a checkpoint in the earlier Tune run
     ck = tmp_path / "tune" / "train_candidate_t_b_1_arch" / "checkpoint_000000"
     ck.mkdir(parents=True)
     (ck / "state.pt").write_bytes(b"x")
 
-    again = _searcher(tmp_path)
-    stats = again.recover([tmp_path / "tune"])
-    assert stats == {"final": 1, "resolved": 1, "requeued": 1, "regated": 1}
-    cands = again.candidates
-    assert cands[a["id"]]["status"] == "trained" and cands[a["id"]]["top1"] == 80.0
-    assert cands[b["id"]]["status"] == "queued" and again.ready == [b["id"]]
-    assert again.resume_from == {b["id"]: str(ck)}
-    assert again.to_gate == [d["id"]]
-    core = again._core
-    assert core.n_observations == 2  # a (trained) and c (rejected): each told exactly once
-    assert sorted(json.dumps(p, sort_keys=True) for p in core.pending) == sorted(
-        json.dumps(r["config"], sort_keys=True) for r in (b, d))
-    cfg = again._trial_config(cands[b["id"]])
-    assert cfg["data_dir"] == "/data" and cfg["resume_checkpoint"] == str(ck) and cfg["arch"] == b["arch"]
+    again = _pipeline(tmp_path)
+    assert again.recover([tmp_path / "tune"]) == {"final": 1, "resolved": 1, "requeued": 1, "regated": 1}
+    led = again.ledger
+    assert led[a].status == "trained" and led[a].top1 == 80.0
+    assert led[b].status == "queued" and again.ready == [b]
+    assert again.resume_from == {b: str(ck)} and again.to_gate == [d]
+    assert again.core.n_observations == 2  # a (trained) and c (rejected): each told exactly once
+    key = lambda cfg: json.dumps(cfg, sort_keys=True)  # noqa: E731
+    assert sorted(map(key, again.core.pending)) == sorted(key(led[x].config) for x in (b, d))
+    cfg = again.trial_config(b)
+    assert cfg["resume_checkpoint"] == str(ck) and cfg["arch"] == led[b].arch and cfg["candidate_id"] == b
     # recovering twice (a second kill during the resume) changes nothing
-    third = _searcher(tmp_path)
+    third = _pipeline(tmp_path)
     third.recover([tmp_path / "tune"])
-    assert third._core.n_observations == 2 and third.ready == [b["id"]] and third.to_gate == [d["id"]]
+    assert third.core.n_observations == 2 and third.ready == [b] and third.to_gate == [d]
 
 
 def test_recover_without_snapshot_replays_the_ledger(tmp_path):
-    gs = _searcher(tmp_path)
-    recs = gs._ask()
-    gs._update(recs[0], status="rejected", reason="over_latency_budget", latency_ms=2.0)
+    p = _pipeline(tmp_path)
+    ids = p._ask()
+    p._set(ids[0], status="rejected", reason="over_latency_budget", latency_ms=2.0)
     (tmp_path / "searcher.json").unlink()  # killed before the first snapshot landed
-    again = _searcher(tmp_path)
+    again = _pipeline(tmp_path)
     again.recover([])
-    assert again._core.n_observations == 1 and len(again._core.pending) == len(recs) - 1
+    assert again.core.n_observations == 1 and len(again.core.pending) == len(ids) - 1
 
 
 def test_duplicate_network_is_not_trained_twice(tmp_path):
-    gs = _searcher(tmp_path)
-    first = gs._ask()[0]
-    gs._update(first, status="trained", top1=70.0, latency_ms=0.5)
-    dup = gs._new(role="search", arch=first["arch"], config=gs._core.ask(1)[0])
-    assert gs._dedupe([dup]) == []
-    assert dup["status"] == "skipped" and dup["reason"] == f"duplicate of {first['id']}"
-    assert gs.known[dup["id"]] == "told"  # the core learned the original's result for this config
+    p = _pipeline(tmp_path)
+    first = p._ask()[0]
+    p._set(first, status="trained", top1=70.0, latency_ms=0.5)
+    dup = p.ledger.add([p._candidate("search", p.ledger[first].arch, config=p.core.ask(1)[0])])[0].id
+    assert p._dedupe([dup]) == []
+    assert p.ledger[dup].status == "skipped" and p.ledger[dup].reason == f"duplicate of {first}"
+    assert p.known[dup] == "told"  # the core learned the original's result for this config
+
+
+def test_gate_rejects_over_budget_and_queues_the_rest(tmp_path):
+    p = _pipeline(tmp_path, latency=lambda spec: 0.5 if spec.resolution <= 96 else 2.0)
+    c = p.next()
+    assert c is not None and c.status == "queued" and c.latency_ms == 0.5
+    rejected = [x for x in p.ledger if x.status == "rejected"]
+    assert all(x.reason == "over_latency_budget" and x.latency_ms == 2.0 for x in rejected)
+    assert p.core.n_observations == len(rejected)  # told as infeasible, never trained
 
 
 def test_trial_stopped_before_its_final_epoch_is_requeued(tmp_path):
-    gs = _searcher(tmp_path)
-    rec = gs._ask()[0]
-    gs._update(rec, status="training", trial_id="t1")
-    gs.trials["t1"] = rec["id"]
-    gs.on_trial_complete("t1", result={"epoch": 1, "top1": 40.0, "feasible": True})  # the search was stopped
-    assert rec["status"] == "queued" and gs.ready == [rec["id"]] and rec["reason"].startswith("interrupted")
-    gs.trials["t2"] = rec["id"]
-    rec["status"] = "training"
-    gs.on_trial_complete("t2", result={"epoch": 1, "top1": 40.0, "feasible": True, "done": True})  # ASHA stop
-    assert rec["status"] == "trained" and rec["top1"] == 40.0
+    p = _pipeline(tmp_path)
+    cid = p._ask()[0]
+    p._set(cid, latency_ms=0.5)
+    p.start(cid, "t1")
+    p.finish(cid, {"epoch": 1, "top1": 40.0, "feasible": True})  # the search was stopped
+    assert p.ledger[cid].status == "queued" and p.ready == [cid] and p.ledger[cid].reason.startswith("interrupted")
+    p.ready.clear()
+    p.start(cid, "t2")
+    p.finish(cid, {"epoch": 1, "top1": 40.0, "feasible": True, "done": True})  # stopped by ASHA: final
+    assert p.ledger[cid].status == "trained" and p.ledger[cid].top1 == 40.0
+
+
+def test_candidates_left_when_the_trial_budget_is_spent_are_unused(tmp_path):
+    p = _pipeline(tmp_path, max_trials=1)
+    a, b = p._ask()[:2]
+    p._set(a, status="trained", top1=60.0, latency_ms=0.5)
+    p._set(b, status="queued", latency_ms=0.6)
+    p.ready = [b]
+    assert p.next() is None
+    assert p.ledger[b].status == "unused" and p.ledger[b].reason and p.unresolved() == []
+    assert load_candidates(tmp_path / "log.jsonl")[b]["status"] == "unused"
 
 
 @pytest.mark.parametrize("kw, code, needle", [
@@ -128,16 +158,3 @@ def test_exit_codes(tmp_path, kw, code, needle):
     assert got == code
     assert (line is None) if needle is None else (needle in line and "\n" not in line)
 
-
-def test_candidates_left_when_the_trial_budget_is_spent_are_unused(tmp_path):
-    from ray.tune.search import Searcher
-
-    gs = _searcher(tmp_path)
-    gs.max_trials = 1
-    a, b = gs._ask()[:2]
-    gs._update(a, status="trained", top1=60.0, latency_ms=0.5)
-    gs._update(b, status="queued", latency_ms=0.6)
-    gs.ready = [b["id"]]
-    assert gs.suggest("t9") == Searcher.FINISHED
-    assert b["status"] == "unused" and b["reason"] and gs.unresolved() == []
-    assert load_candidates(tmp_path / "log.jsonl")[b["id"]]["status"] == "unused"

@@ -1,9 +1,8 @@
 """Resume after the driver is killed at any moment: the kill matrix.
 
 The real search CLI (local Ray, tiny space, real MNIST digits, onnxruntime-cpu latency, 2-epoch
-trials) is SIGKILLed at a named point of its life (``GPUNET_RAY_KILL_AT``, see
-``gpunet_ray/_faults.py``: exactly ``kill -9`` at that line, so the outcome does not depend on
-timing), then ``--resume`` runs. After the last resume, every suggested candidate is trained,
+trials) is SIGKILLed at a named point of its life (``tests/faulty_search.py``: exactly ``kill -9``
+at that point, so the outcome does not depend on timing), then ``--resume`` runs. After the last resume, every suggested candidate is trained,
 rejected or failed with a reason, no network was trained twice, the hub is complete and the exit
 status is 0. Graceful stops (SIGTERM, SIGINT) exit 143 / 130 and resume the same way.
 
@@ -26,8 +25,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from gpunet_ray._faults import KILL_POINTS
 from gpunet_ray.ledger import FINAL
+
+FAULTY = Path(__file__).with_name("faulty_search.py")
+KILL_POINTS = ("before_measure", "measuring", "queued", "trial_pending", "mid_trial", "before_tell", "publish")
 
 pytestmark = pytest.mark.ray
 
@@ -61,11 +62,9 @@ def _config(tmp_path: Path, data: Path) -> Path:
 
 
 def _run(args: list, kill_at: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = dict(ENV)
-    if kill_at:
-        env["GPUNET_RAY_KILL_AT"] = kill_at
-    return subprocess.run([sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--quiet", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    cmd = [sys.executable, str(FAULTY), "--kill-at", kill_at] if kill_at else [sys.executable, "-m", "gpunet_ray.search"]
+    return subprocess.run([*cmd, "--no-dashboard", "--quiet", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=ENV)
 
 
 def _records(out: Path) -> list[dict]:

@@ -218,7 +218,7 @@ def test_search_to_storage_uri(tmp_path, data):
 
 def test_crashed_trials_get_the_reason_from_tunes_error_file(tmp_path):
     from gpunet_ray.search import explain_trial_errors
-    from gpunet_ray.tuner import load_candidates
+    from gpunet_ray.ledger import load_candidates
 
     log = tmp_path / "candidates.jsonl"
     recs = [{"id": "c1", "status": "failed", "reason": "trial_error", "trial_id": "ab12_00003"},

@@ -1,0 +1,267 @@
+"""One search, end to end: pre-flight checks, the Ray connection, the Tune run, publishing.
+
+:func:`run_search` is what ``python -m gpunet_ray.search`` (and ``make demo``) runs. Nothing is
+written before every check has passed; a search that fails its checks leaves no folder behind.
+The search logic itself is :class:`~gpunet_ray.pipeline.CandidatePipeline`, run by Ray Tune
+through :class:`~gpunet_ray.tune_adapter.GatedSearch`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .cluster import check_address, connect_ray
+from .config import SearchConfig, load_config
+from .errors import ConfigError, GpunetRayError
+from .publish import Outcome, experiments, next_experiment, publish
+from .storage import check_out, check_remote, copy_tree, is_uri, staging
+
+__all__ = ["run_search"]
+
+
+def _check_names(cfg: SearchConfig):
+    from .latency import get_backend, list_backends
+    from .search_space import get_space
+    from .searchers import list_optimizers
+
+    space = get_space(cfg.space)
+    if cfg.searcher.name not in list_optimizers():
+        raise ConfigError(f"unknown searcher {cfg.searcher.name!r}; use one of {', '.join(list_optimizers())}")
+    from .searchers import get_optimizer
+
+    kw = dict(cfg.searcher.options)
+    if len(cfg.budgets) > 1:  # several tiers: two objectives (top-1 up, latency down)
+        kw.update(objectives=2, maximize=(True, False))
+    try:
+        get_optimizer(cfg.searcher.name, space, seed=cfg.searcher.seed, **kw)
+    except TypeError as exc:
+        what = "several budgets (two objectives)" if len(cfg.budgets) > 1 else f"options {sorted(kw)}"
+        raise ConfigError(f"searcher {cfg.searcher.name!r} does not support {what} ({exc}); "
+                          "use lamcts, lamcts-turbo or random, or one budget") from None
+    if cfg.latency.backend not in list_backends():
+        raise ConfigError(f"unknown latency backend {cfg.latency.backend!r}; use one of {', '.join(list_backends())}")
+    from .trainables import Recipe
+
+    Recipe.from_dict({"epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size,
+                      "optimizer": cfg.train.optimizer, **dict(cfg.train.recipe)})
+    if cfg.latency.resource is None:  # a local backend must work here; remote ones are checked on the pool
+        get_backend(cfg.latency.backend, threads=cfg.latency.threads, batch=cfg.latency.batch,
+                    precision=cfg.latency.precision)
+    return space
+
+
+def _check_data(cfg: SearchConfig):
+    from .data import check_dataset
+
+    if not cfg.data:
+        raise ConfigError("no dataset: pass --data DIR (make one with 'python -m gpunet_ray.data make-demo DIR')")
+    return check_dataset(cfg.data, skip_bad=cfg.train.skip_bad)
+
+
+def _fastest_check(cfg: SearchConfig, space, service) -> float:
+    """Measure the space's smallest network; every budget must be above it."""
+    cfg0 = {d.name: d.choices[0] for d in space.dims}
+    spec = space.from_config(cfg0)
+    rec = service.measure(spec)
+    fastest = float(rec.median_ms)
+    low = [b for b in cfg.budgets if b < fastest]
+    if low:
+        raise ConfigError(
+            f"budget {low[0]:g} ms is below the fastest network of space {space.name!r}: "
+            f"{fastest:.3f} ms measured ({cfg.latency.backend}, {rec.device}) for {spec.arch_string}; "
+            "raise --budget-ms")
+    return fastest
+
+
+class _Signals:
+    """SIGINT / SIGTERM during ``fit``: end the Tune run gracefully (a Tune ``Stopper``) and
+    remember the signal; a second signal stops at once (KeyboardInterrupt)."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._old: dict = {}
+
+    def __enter__(self) -> "_Signals":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.received is not None:
+            raise KeyboardInterrupt
+        self.received = signum
+        print("stopping: finishing the bookkeeping (signal again to stop at once)", file=sys.stderr,
+              flush=True)
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+
+    def stopper(self):
+        from ray.tune.stopper import Stopper
+
+        sig = self
+
+        class _Stop(Stopper):
+            def __call__(self, trial_id, result):
+                return False
+
+            def stop_all(self):
+                return sig.received is not None
+
+        return _Stop()
+
+
+def _open_out(cfg: SearchConfig, resume: bool) -> tuple[SearchConfig, Path, str | None]:
+    """(the config to run, the local results folder, the storage URI or None); a resumed search
+    runs with its saved config (``--address`` from the command line still wins)."""
+    remote = cfg.out if is_uri(cfg.out) else None
+    out = staging(remote) if remote else Path(cfg.out).resolve()
+    if remote:
+        check_remote(remote, resume)
+        if resume:
+            shutil.rmtree(out, ignore_errors=True)
+            copy_tree(remote, out)
+    check_out(out, resume)
+    if resume:
+        saved = load_config(out / "config.yaml")
+        if cfg.cluster.address is not None:
+            saved = replace(saved, cluster=replace(saved.cluster, address=cfg.cluster.address))
+        cfg = saved
+    return cfg, out, remote
+
+
+def _start_out(cfg: SearchConfig, space, out: Path) -> None:
+    """Check the budgets against the space's fastest network, then create the folder."""
+    from .latency import LatencyService
+
+    lat = cfg.latency
+    probe = LatencyService(backend=lat.backend, num_actors=1, resource=lat.resource, cache_path=None,
+                           timeout_s=lat.timeout_s, threads=lat.threads, batch=lat.batch,
+                           precision=lat.precision, backend_options=dict(lat.options))
+    try:
+        _fastest_check(cfg, space, probe)
+    finally:
+        probe.shutdown()
+    out.mkdir(parents=True, exist_ok=True)
+    cfg.dump_yaml(out / "config.yaml")
+
+
+def trial_constants(cfg: SearchConfig) -> dict:
+    """What every trial config carries besides its architecture."""
+    recipe = {"epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size, "optimizer": cfg.train.optimizer}
+    if cfg.train.lr is not None:
+        recipe["lr"] = cfg.train.lr
+    recipe.update(dict(cfg.train.recipe))
+    constants = {"data_dir": str(Path(cfg.data).resolve()), "recipe": recipe, "loader": cfg.train.loader,
+                 "num_threads": cfg.train.threads}
+    if cfg.train.limits:
+        constants["limits"] = dict(cfg.train.limits)
+    if cfg.train.skip_bad:
+        constants["skip_bad"] = True
+    constants.update(dict(cfg.train.inject))  # fault-injection test hooks (empty normally)
+    return constants
+
+
+def _searcher(cfg: SearchConfig, space, num_classes: int, out: Path, verbose: bool):
+    from .baselines import FAMILIES, baseline_family
+    from .tune_adapter import GatedSearch
+
+    baselines = []
+    if cfg.baselines:
+        for fam in FAMILIES:
+            baselines += [(n, s.arch_string) for n, s in baseline_family(space, fam, steps=cfg.baseline_steps)]
+    return GatedSearch(
+        space=cfg.space, num_classes=num_classes, budgets_ms=cfg.budgets, latency=cfg.latency,
+        cache_path=cfg.latency.cache or str(out / "latency.sqlite"), optimizer=cfg.searcher.name,
+        seed=cfg.searcher.seed, options=dict(cfg.searcher.options), baselines=baselines,
+        max_candidates=cfg.max_candidates or 25 * cfg.trials, max_trials=cfg.trials,
+        log_path=str(out / "candidates.jsonl"), state_path=str(out / "searcher.json"),
+        trial_constants=trial_constants(cfg), epochs=cfg.train.epochs, verbose=verbose)
+
+
+def _tuner(cfg: SearchConfig, searcher, out: Path, signals: _Signals):
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    from .baselines import FAMILIES
+    from .trainables import train_candidate, trial_resources
+    from .tune_adapter import result_log
+
+    os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours ends the run gracefully (see _Signals)
+    trainable = tune.with_resources(train_candidate, trial_resources(
+        cpus=cfg.train.cpus_per_trial, gpus=cfg.train.gpus_per_trial, accelerator_type=cfg.train.accelerator_type))
+    epochs = cfg.train.epochs
+    n_base = len(FAMILIES) * len(cfg.budgets) if cfg.baselines else 0
+    return tune.Tuner(
+        trainable,
+        param_space=dict(searcher.trial_constants),
+        tune_config=tune.TuneConfig(
+            metric="top1", mode="max", search_alg=searcher,
+            scheduler=ASHAScheduler(time_attr="epoch", max_t=epochs, grace_period=min(cfg.train.grace_period, epochs)),
+            num_samples=cfg.trials + n_base, max_concurrent_trials=cfg.concurrency, time_budget_s=cfg.time_budget_s),
+        run_config=tune.RunConfig(
+            name=next_experiment(out), storage_path=str(out), verbose=0, stop=signals.stopper(),
+            callbacks=[result_log(searcher)],
+            failure_config=tune.FailureConfig(max_failures=cfg.train.max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=1)),
+    )
+
+
+def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, verbose: bool = True) -> Outcome:
+    """Run (or, with ``resume``, continue) one search; returns how it ended (see :class:`Outcome`)."""
+    import ray
+
+    cfg, out, remote = _open_out(cfg, resume)
+    space = _check_names(cfg)
+    info = _check_data(cfg)
+    space = space.with_num_classes(info.num_classes)
+    check_address(cfg.cluster.address)
+    started = connect_ray(cfg, dashboard=dashboard)
+    created_out = False
+    try:
+        if not resume:
+            _start_out(cfg, space, out)
+            created_out = True
+        searcher = _searcher(cfg, space, info.num_classes, out, verbose)
+        if resume:
+            got = searcher.recover(experiments(out))
+            print(f"resuming: {got['final']} candidate(s) final, {got['resolved']} resolved from their last "
+                  f"result, {got['requeued']} to train, {got['regated']} to measure", file=sys.stderr)
+        searcher.service  # the latency pool first: re-queued trials must not take every slot before it
+        signals = _Signals()
+        tuner = _tuner(cfg, searcher, out, signals)
+        t0 = time.time()
+        with signals:
+            tuner.fit()
+        unresolved = tuple(searcher.unresolved())
+        if signals.received is not None:
+            outcome = Outcome(out=out, interrupted=signals.received, unresolved=unresolved)
+        else:
+            print(f"search finished in {time.time() - t0:.0f} s", file=sys.stderr)
+            outcome = publish(out, cfg, unresolved=unresolved)
+        if remote:
+            copy_tree(out, remote)
+            print(f"results uploaded to {remote}", file=sys.stderr)
+        return replace(outcome, out=Path(remote) if remote else out)
+    except GpunetRayError:
+        if created_out:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        if started:
+            ray.shutdown()
