@@ -15,11 +15,13 @@ from gpunet_ray.errors import ConfigError, GpunetRayError
 from .record import LatencyRecord
 from .timing import TimingPolicy
 
-__all__ = ["LatencyActor", "Request", "Slot", "task_cause", "actor_lost", "actor_options", "kill_actor"]
+__all__ = ["Request", "Slot", "task_cause", "actor_lost", "actor_options", "kill_actor"]
 
 
+# The name shows in the worker's process title (ray::_LatencyActor.measure); the cluster tests
+# find the actor's process by it.
 @ray.remote(max_restarts=0, max_concurrency=1)
-class LatencyActor:
+class _LatencyActor:
     """Owns one backend instance (one timing device); measures one architecture per call.
 
     ``backend``: what :func:`~gpunet_ray.latency.backends.backend_ref` gave the driver (a

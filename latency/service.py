@@ -28,7 +28,7 @@ import ray
 
 from gpunet_ray.errors import ConfigError, GpunetRayError, MeasurementError, MeasurementTimeout
 
-from ._actor import LatencyActor, Request, Slot, actor_lost, actor_options, kill_actor, task_cause
+from ._actor import _LatencyActor, Request, Slot, actor_lost, actor_options, kill_actor, task_cause
 from .backends import DEFAULT_BACKEND, backend_class, backend_ref
 from .cache import LatencyCache
 from .measure import as_spec
@@ -109,7 +109,7 @@ class LatencyService:
 
     # -- actors --------------------------------------------------------------------------------
     def _spawn(self, index: int) -> Slot:
-        actor = LatencyActor.options(**self._actor_opts).remote(*self._actor_args)
+        actor = _LatencyActor.options(**self._actor_opts).remote(*self._actor_args)
         return Slot(index=index, actor=actor, ready_ref=actor.info.remote())
 
     def _replace(self, slot: Slot, kill: bool) -> None:
