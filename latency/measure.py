@@ -30,12 +30,13 @@ def measure_latency(
 ) -> LatencyRecord:
     """Measure ``spec`` and return its :class:`LatencyRecord` (median_ms: per batch of ``batch``).
 
-    ``backend``: a name (see :func:`get_backend`) or a ready backend instance (then ``threads``,
-    ``batch``, ``precision`` and options are the instance's). ``repeats`` fixes the number of timed
-    runs; otherwise runs repeat until the median is stable or ``time_cap_s`` (see
-    :class:`TimingPolicy`). With ``cache`` (a :class:`LatencyCache` or a path) a hit is returned
-    without measuring, and a fresh record is stored. ``limits``: the size limits checked before
-    the network is built (:class:`~gpunet_ray.search_space.stats.Limits` or a mapping; default:
+    ``backend``: a name or an import path ``package.module:ClassName`` (see :func:`get_backend`),
+    or a ready backend instance (then ``threads``, ``batch``, ``precision`` and options are the
+    instance's). ``repeats`` fixes the number of timed runs; otherwise runs repeat until the
+    median is stable or ``time_cap_s`` (see :class:`TimingPolicy`). With ``cache`` (a
+    :class:`LatencyCache` or a path) a hit is returned without measuring, and a fresh record is
+    stored. ``limits``: the size limits checked before the network is built
+    (:class:`~gpunet_ray.search_space.stats.Limits` or a mapping; default:
     :func:`~gpunet_ray.search_space.stats.default_limits`), at the backend's batch.
 
     Raises :class:`InvalidArchitecture`, :class:`TooLarge`, :class:`ConfigError`,

@@ -43,7 +43,8 @@ class LatencyService:
     """A pool of latency actors behind futures.
 
     ``backend``/``threads``/``batch``/``precision``/``backend_options``: as for
-    :func:`measure_latency` (``threads``: intra-op CPU threads per actor, default 1).
+    :func:`measure_latency` (``threads``: intra-op CPU threads per actor, default 1); the actors
+    find the backend as the driver does (:func:`~gpunet_ray.latency.backends.backend_ref`).
     ``num_actors``: actors (one device each). ``resource``: custom Ray resource pinning the actors
     (``None``: CPU slots). ``num_gpus``: GPUs per actor (default 1 for GPU backends, else 0).
     ``cache_path``: SQLite cache (``None``: no cache). ``timeout_s``: per-request limit from the

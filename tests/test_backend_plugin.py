@@ -87,6 +87,8 @@ def test_register_backend_records_the_import_path(registry):
 
     register_backend("local", Local)
     assert backends.backend_ref("local") is Local
+    ready = Local()
+    assert backends.backend_ref(ready) is ready and backend_class(ready) is Local
     with pytest.raises(ConfigError, match="must subclass"):
         register_backend("bad", dict)
     with pytest.raises(ConfigError, match="without ':'"):
@@ -132,6 +134,8 @@ def plugin_ray(tmp_path_factory):
     ep_root = _entry_point_dist(tmp_path_factory.mktemp("ep"))
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS), str(ep_root)] + ([old] if old else []))
+    if ray.is_initialized():  # workers started earlier would not have the PYTHONPATH
+        ray.shutdown()
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     finally:

@@ -147,13 +147,15 @@ def backend_help(default: str = DEFAULT_BACKEND) -> str:
     return ", ".join(names) + ", or a Backend subclass as package.module:ClassName"
 
 
-def backend_class(name: str | type[Backend]) -> type[Backend]:
+def backend_class(name: str | type[Backend] | Backend) -> type[Backend]:
     """The :class:`Backend` subclass for a registered name, an entry-point name or an import path
-    ``"package.module:ClassName"`` (a class is returned as is).
+    ``"package.module:ClassName"`` (a class is returned as is, an instance gives its class).
 
     Raises :class:`ConfigError` for an unknown name or a bad path, :class:`BackendUnavailable`
     when the backend's module does not import (a missing dependency).
     """
+    if isinstance(name, Backend):
+        return type(name)
     if isinstance(name, type):
         return _checked(name, repr(name))
     if not isinstance(name, str):
@@ -175,13 +177,16 @@ def backend_class(name: str | type[Backend]) -> type[Backend]:
     return _checked(cls, f"{name!r} (entry point {ep.value})")
 
 
-def backend_ref(name: str | type[Backend]) -> str | type[Backend]:
+def backend_ref(name: str | type[Backend] | Backend) -> str | type[Backend] | Backend:
     """What another process (a Ray actor) needs to find the same backend class.
 
     Built-in names, import paths and entry-point names resolve the same way everywhere, so they
     are returned as they are; a class registered in this process (or passed as a class) becomes
-    its import path, or the class itself (to be pickled) when it has none (``__main__``, locals).
+    its import path, or the class itself (to be pickled) when it has none (``__main__``, locals);
+    a ready instance is returned as it is (to be pickled).
     """
+    if isinstance(name, Backend):
+        return name
     cls = backend_class(name)
     if isinstance(name, str) and (_BUILTIN.get(name) is cls or name not in _REGISTRY):
         return name
