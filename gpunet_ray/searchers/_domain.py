@@ -1,8 +1,8 @@
 """Mixed search domains and their one encoding.
 
 A :class:`Domain` is an ordered list of :class:`Param` (continuous, log-continuous, integer, ordinal,
-categorical) plus optional constants. It maps configs (flat dicts keyed by ``Param.name``) to two
-vector views:
+categorical; one parameter's encoding is in :mod:`._param`) plus optional constants. It maps
+configs (flat dicts keyed by ``Param.name``) to two vector views:
 
 * the *unit* view ``u in [0, 1]^P`` (one coordinate per parameter) used for sampling (Sobol,
   uniform, perturbations); categorical value ``i`` of ``n`` sits at the bin centre ``(i + .5)/n``;
@@ -37,263 +37,12 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError
 
-__all__ = ["Param", "Domain", "KINDS", "encode_value", "decode_value", "opaque_values"]
+from . import _template as tpl
+from ._param import KINDS, Param, bin_centre, bin_index, choice_to_unit, unit_to_choice
+from ._values import TAG, decode_value, encode_value, jsonable, opaque_values
 
-KINDS = ("float", "log", "int", "ordinal", "categorical")
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
-
-
-#: tag of the JSON objects :func:`encode_value` writes for what plain JSON cannot hold.
-TAG = "__gpunet_ray__"
-
-
-def encode_value(v: Any) -> Any:
-    """The JSON form of a config value, lossless where possible.
-
-    JSON types stay as they are; tuples, dicts with non-string keys and non-finite floats become
-    tagged objects (:func:`decode_value` restores them exactly; Tune's own placeholders for
-    non-primitive values are such tuples). Anything else (functions, paths, arrays, subclasses of
-    the builtins) becomes an *opaque* placeholder naming it, without memory addresses, so that
-    equal spaces give equal descriptions.
-    """
-    v = _jsonable(v)
-    t = type(v)
-    if v is None or t in (bool, int, str):
-        return v
-    if t is float:
-        return v if math.isfinite(v) else {TAG: "float", "v": repr(v)}
-    if t is list:
-        return [encode_value(x) for x in v]
-    if t is tuple:
-        return {TAG: "tuple", "items": [encode_value(x) for x in v]}
-    if t is dict:
-        if all(type(k) is str for k in v) and TAG not in v:
-            return {k: encode_value(x) for k, x in v.items()}
-        return {TAG: "dict", "items": [[encode_value(k), encode_value(x)] for k, x in v.items()]}
-    r = repr(v)
-    if " at 0x" in r or len(r) > 200:
-        r = f"<{t.__module__}.{t.__qualname__}>"
-    return {TAG: "opaque", "repr": r}
-
-
-def decode_value(j: Any) -> Any:
-    """Inverse of :func:`encode_value`; ConfigError for an opaque placeholder."""
-    if isinstance(j, list):
-        return [decode_value(x) for x in j]
-    if isinstance(j, dict):
-        kind = j.get(TAG)
-        if kind is None:
-            return {k: decode_value(x) for k, x in j.items()}
-        if kind == "tuple":
-            return tuple(decode_value(x) for x in j["items"])
-        if kind == "dict":
-            return {decode_value(k): decode_value(x) for k, x in j["items"]}
-        if kind == "float":
-            return float(j["v"])
-        raise ConfigError(f"{j.get('repr', j)} was not saved (not JSON)")
-    return j
-
-
-def opaque_values(obj: Any) -> list[str]:
-    """The opaque placeholders inside encoded JSON (what could not be saved), by name."""
-    if isinstance(obj, dict):
-        if obj.get(TAG) == "opaque":
-            return [str(obj.get("repr"))]
-        return [x for v in obj.values() for x in opaque_values(v)]
-    if isinstance(obj, list):
-        return [x for v in obj for x in opaque_values(v)]
-    return []
-
-
-def _values_equal(a: Any, b: Any) -> bool:
-    """Config value equality that treats lists and tuples alike and never raises."""
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_values_equal(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_values_equal(a[k], b[k]) for k in a)
-    try:
-        return a is b or bool(a == b)
-    except Exception:  # e.g. arrays: ambiguous truth value
-        return False
-
-
-@dataclass(frozen=True)
-class Param:
-    """One dimension.
-
-    kind: ``float`` (uniform on [low, high)), ``log`` (log-uniform on [low, high), low > 0),
-    ``int`` (integers low..high inclusive, step ``q``; ``log=True`` spaces them log-uniformly),
-    ``ordinal`` (ordered ``choices``), ``categorical`` (unordered ``choices``). ``q`` quantises
-    ``float``/``log`` values onto the multiples of ``q`` in [low, high] (as Tune's ``quniform``).
-    """
-
-    name: str
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple = ()
-    q: float | None = None
-    log: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "choices", tuple(_jsonable(c) for c in self.choices))
-        if self.kind not in KINDS:
-            raise ConfigError(f"parameter {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
-        if self.kind in ("ordinal", "categorical"):
-            if len(self.choices) < 1:
-                raise ConfigError(f"parameter {self.name!r}: {self.kind} needs at least one choice")
-            return
-        if self.low is None or self.high is None or not (float(self.high) >= float(self.low)):
-            raise ConfigError(f"parameter {self.name!r}: needs low <= high, got {self.low!r}, {self.high!r}")
-        if (self.kind == "log" or self.log) and float(self.low) <= 0:
-            raise ConfigError(f"parameter {self.name!r}: log scale needs low > 0, got {self.low!r}")
-        if self.kind == "int":
-            object.__setattr__(self, "low", int(self.low))
-            object.__setattr__(self, "high", int(self.high))
-            object.__setattr__(self, "q", int(self.q or 1))
-            if self.q < 1:
-                raise ConfigError(f"parameter {self.name!r}: integer step must be >= 1")
-
-    # -- sizes -------------------------------------------------------------------------------
-    @property
-    def n(self) -> int | None:
-        """Number of distinct values (None for continuous)."""
-        if self.kind in ("ordinal", "categorical"):
-            return len(self.choices)
-        if self.kind == "int":
-            return (self.high - self.low) // self.q + 1
-        return None
-
-    @property
-    def width(self) -> int:
-        """Columns in the feature view."""
-        return len(self.choices) if self.kind == "categorical" else 1
-
-    # -- unit view -----------------------------------------------------------------------------
-    def to_unit(self, v: Any) -> float:
-        k = self.kind
-        if k in ("ordinal", "categorical"):
-            try:
-                i = self.choices.index(v)
-            except ValueError:
-                raise ConfigError(f"parameter {self.name!r}: {v!r} is not one of {list(self.choices)}") from None
-            return (i + 0.5) / len(self.choices)
-        if k == "int":
-            if self.log and self.high > self.low:
-                lo, hi = math.log(self.low), math.log(self.high + 1)
-                return float(np.clip((math.log(float(v) + 0.5) - lo) / (hi - lo), 0.0, 1.0))
-            i = (int(round(float(v))) - self.low) // self.q
-            return (i + 0.5) / self.n
-        lo, hi = float(self.low), float(self.high)
-        if hi == lo:
-            return 0.5
-        if k == "log" or self.log:
-            return float(np.clip((math.log(float(v)) - math.log(lo)) / (math.log(hi) - math.log(lo)), 0.0, 1.0))
-        return float(np.clip((float(v) - lo) / (hi - lo), 0.0, 1.0))
-
-    def from_unit(self, u: float) -> Any:
-        u = float(np.clip(u, 0.0, 1.0))
-        k = self.kind
-        if k in ("ordinal", "categorical"):
-            n = len(self.choices)
-            return self.choices[min(int(u * n), n - 1)]
-        if k == "int":
-            if self.log and self.high > self.low:
-                lo, hi = math.log(self.low), math.log(self.high + 1)
-                v = int(math.floor(math.exp(lo + u * (hi - lo))))
-                v = self.low + ((v - self.low) // self.q) * self.q
-                return int(min(max(v, self.low), self.high))
-            i = min(int(u * self.n), self.n - 1)
-            return int(self.low + i * self.q)
-        lo, hi = float(self.low), float(self.high)
-        if hi <= lo:
-            return lo
-        if k == "log" or self.log:
-            v = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
-        else:
-            v = lo + u * (hi - lo)
-        if self.q:  # Tune's quantisation: multiples of q from ceil(lo/q)*q to floor(hi/q)*q
-            q = float(self.q)
-            k_lo, k_hi = math.ceil(lo / q - 1e-9), math.floor(hi / q + 1e-9)
-            if k_lo <= k_hi:
-                v = min(max(round(v / q), k_lo), k_hi) * q
-            return float(min(max(v, lo), hi))
-        return float(min(max(v, lo), math.nextafter(hi, lo)))  # [lo, hi): Tune excludes the upper bound
-
-    def snap_vec(self, u: np.ndarray) -> np.ndarray:
-        """Vectorised ``to_unit(from_unit(u))`` for an array of unit coordinates."""
-        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
-        k = self.kind
-        if k in ("ordinal", "categorical") or (k == "int" and not (self.log and self.high > self.low)):
-            n = self.n
-            return (np.minimum(np.floor(u * n), n - 1) + 0.5) / n
-        if k in ("float", "log") and not self.q:
-            return u
-        return np.array([self.to_unit(self.from_unit(v)) for v in u])
-
-    @property
-    def neutral(self) -> Any:
-        """The value an inactive (conditional) parameter takes: the middle of its range."""
-        return self.from_unit(0.5)
-
-    def contains(self, v: Any) -> bool:
-        """True if ``v`` is a valid value of this parameter (never raises)."""
-        if self.kind in ("ordinal", "categorical"):
-            try:
-                self.choices.index(v)  # the test to_unit applies
-                return True
-            except Exception:  # ValueError, or an ambiguous comparison (arrays)
-                return False
-        if isinstance(v, bool):
-            return False
-        try:
-            x = float(v)
-        except (TypeError, ValueError):
-            return False
-        if not math.isfinite(x) or not (float(self.low) <= x <= float(self.high)):
-            return False
-        if self.kind == "int":
-            return x == round(x) and (int(round(x)) - self.low) % self.q == 0
-        return True
-
-    def value_to_json(self, v: Any) -> Any:
-        """JSON form of a value: the choice index for ordinal/categorical, the number otherwise."""
-        if self.kind in ("ordinal", "categorical"):
-            return self.choices.index(v)
-        return int(v) if self.kind == "int" else float(v)
-
-    def value_from_json(self, j: Any) -> Any:
-        if self.kind in ("ordinal", "categorical"):
-            return self.choices[int(j)]
-        return int(j) if self.kind == "int" else float(j)
-
-    def to_dict(self) -> dict:
-        d = {"name": self.name, "kind": self.kind}
-        if self.kind in ("ordinal", "categorical"):
-            d["choices"] = [encode_value(c) for c in self.choices]
-        else:
-            d.update(low=self.low, high=self.high)
-            if self.q:
-                d["q"] = self.q
-            if self.log:
-                d["log"] = True
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Param":
-        d = dict(d)
-        d["choices"] = tuple(decode_value(c) for c in d.get("choices", ()))
-        return cls(**d)
-
+__all__ = ["Param", "Domain", "KINDS", "encode_value", "decode_value", "opaque_values", "TAG", "bin_centre",
+           "bin_index", "choice_to_unit", "unit_to_choice"]
 
 @dataclass(frozen=True)
 class Domain:
@@ -334,11 +83,11 @@ class Domain:
         conditional = False
         if self.template is not None:
             seen: list[str] = []
-            _template_params(self.template, seen)
+            tpl.template_params(self.template, seen)
             if sorted(seen) != sorted(names):
                 raise ConfigError(f"the config template names parameters {sorted(seen)}, the domain {sorted(names)}")
             by_name = {p.name: p for p in self.params}
-            for node in _template_nodes(self.template):
+            for node in tpl.template_nodes(self.template):
                 if node[0] == "x":
                     p = by_name[node[1]]
                     if p.kind != "categorical" or tuple(p.choices) != tuple(range(len(node[2]))):
@@ -389,14 +138,14 @@ class Domain:
             out = {p.name: config[p.name] for p in self.params}
         elif self.template is not None:
             out = {}
-            _parse(self.template, config, out, False, "", {p.name: p for p in self.params})
+            tpl.parse(self.template, config, out, False, "", {p.name: p for p in self.params})
             active = self.active(out)
             missing = [p.name for p in self.params if p.name not in out and active[p.name]]
             if missing:
                 raise ConfigError(f"config is missing parameter(s) {missing}")
         else:
             if self.nested:
-                config = _flatten(config)
+                config = tpl.flatten(config)
             missing = [p.name for p in self.params if p.name not in config]
             if missing:
                 raise ConfigError(f"config is missing parameter(s) {missing}")
@@ -408,7 +157,7 @@ class Domain:
         if not self._conditional:
             return {p.name: True for p in self.params}
         out: dict[str, bool] = {}
-        _mark_active(self.template, True, flat, out)
+        tpl.mark_active(self.template, True, flat, out)
         return out
 
     def _neutralize(self, flat: dict) -> dict:
@@ -448,10 +197,8 @@ class Domain:
         X = np.empty((U.shape[0], self._dim))
         for j, (p, (a, b)) in enumerate(zip(self.params, self._slices)):
             if p.kind == "categorical":
-                n = p.width
-                idx = np.minimum((np.clip(U[:, j], 0, 1) * n).astype(int), n - 1)
                 X[:, a:b] = 0.0
-                X[np.arange(U.shape[0]), a + idx] = 1.0
+                X[np.arange(U.shape[0]), a + bin_index(U[:, j], p.width)] = 1.0
             else:
                 X[:, a] = U[:, j]
         return X
@@ -463,9 +210,9 @@ class Domain:
         """Flat parameter dict -> the config handed to the user (constants added, nesting,
         conditional branches resolved: no search objects are left in it)."""
         if self.template is not None:
-            return _build(self.template, flat)
+            return tpl.build(self.template, flat)
         out = {**self.constants, **flat}
-        return _unflatten(out) if self.nested else out
+        return tpl.unflatten(out) if self.nested else out
 
     def key(self, config: dict) -> str:
         """Duplicate key: the canonical flat config, JSON-encoded (choices by index)."""
@@ -473,7 +220,7 @@ class Domain:
         c = {p.name: p.from_unit(p.to_unit(c[p.name])) for p in self.params}  # representable value
         if self.canonical is not None:
             c = self.canonical(c)
-            return json.dumps([_jsonable(c[n]) for n in self.names], default=str)
+            return json.dumps([jsonable(c[n]) for n in self.names], default=str)
         return json.dumps([p.value_to_json(c[p.name]) for p in self.params])
 
     # -- sampling -------------------------------------------------------------------------------
@@ -497,7 +244,7 @@ class Domain:
             "nested": self.nested,
         }
         if self.template is not None:
-            d["template"] = _template_to_json(self.template)
+            d["template"] = tpl.template_to_json(self.template)
         return d
 
     @property
@@ -513,7 +260,7 @@ class Domain:
             raise ConfigError(f"the search space holds values that are not JSON ({', '.join(bad[:3])}); they are "
                               "not saved, so the domain cannot be rebuilt from its description: build it from the "
                               "original space instead")
-        template = _template_from_json(d["template"]) if d.get("template") is not None else None
+        template = tpl.template_from_json(d["template"]) if d.get("template") is not None else None
         return cls(tuple(Param.from_dict(p) for p in d["params"]),
                    {k: decode_value(v) for k, v in d.get("constants", {}).items()},
                    nested=bool(d.get("nested", False)), template=template)
@@ -548,236 +295,7 @@ class Domain:
         if not isinstance(param_space, dict):
             raise ConfigError(f"a Ray Tune param space must be a dict, got {type(param_space).__name__}")
         params: list[Param] = []
-        template = ("d", tuple((k, _convert_tune(v, _join("", k), params)) for k, v in param_space.items()))
+        template = ("d", tuple((k, tpl.convert_tune(v, str(k), params)) for k, v in param_space.items()))
         if not params:
             raise ConfigError("the param space has no tunable parameter (tune.uniform, tune.choice, ...)")
         return cls(tuple(params), nested=any("/" in p.name for p in params), template=template)
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}/{key}" if path else str(key)
-
-
-def _is_grid(v: Any) -> bool:
-    return isinstance(v, dict) and len(v) == 1 and "grid_search" in v
-
-
-def _has_search(v: Any) -> bool:
-    """True if ``v`` holds a Ray Tune search object or grid search anywhere inside."""
-    from ray.tune.search.sample import Domain as TuneDomain
-
-    if isinstance(v, TuneDomain) or _is_grid(v):
-        return True
-    if isinstance(v, dict):
-        return any(_has_search(x) for x in v.values())
-    if isinstance(v, (list, tuple)):
-        return any(_has_search(x) for x in v)
-    return False
-
-
-def _convert_tune(v: Any, path: str, params: list) -> tuple:
-    """One value of a Tune space -> a template node (appending its parameters to ``params``)."""
-    from ray.tune.search.sample import Categorical, Float, Function, Integer, LogUniform, Normal, Quantized
-    from ray.tune.search.sample import Domain as TuneDomain
-
-    name = path
-    if _is_grid(v):
-        raise ConfigError(f"{name!r}: tune.grid_search is not supported by this searcher; use tune.choice")
-    if isinstance(v, dict):
-        return ("d", tuple((k, _convert_tune(x, _join(path, k), params)) for k, x in v.items())) \
-            if _has_search(v) else ("c", v)
-    if isinstance(v, (list, tuple)):
-        if not _has_search(v):
-            return ("c", v)
-        return ("l" if isinstance(v, list) else "t", tuple(_convert_tune(x, _join(path, i), params)
-                                                           for i, x in enumerate(v)))
-    if not isinstance(v, TuneDomain):
-        return ("c", v)
-    if isinstance(v, Function):
-        raise ConfigError(f"{name!r}: sample_from / lambda parameters are not supported by this searcher")
-    if isinstance(v, Categorical):
-        cats = list(v.categories)
-        if not cats:
-            raise ConfigError(f"{name!r}: tune.choice needs at least one option")
-        if not any(_has_search(c) for c in cats):
-            params.append(Param(name, "categorical", choices=tuple(cats)))
-            return ("p", name)
-        params.append(Param(name, "categorical", choices=tuple(range(len(cats)))))
-        return ("x", name, tuple(_convert_tune(c, _join(path, i), params) for i, c in enumerate(cats)))
-    if not isinstance(v, (Float, Integer)):
-        raise ConfigError(f"{name!r}: unsupported search object {type(v).__name__}")
-    sampler = v.get_sampler()
-    q = None
-    if isinstance(sampler, Quantized):
-        q, sampler = sampler.q, sampler.get_sampler()
-    if isinstance(sampler, Normal):
-        raise ConfigError(f"{name!r}: normal-distributed parameters (tune.randn) are unbounded; "
-                          "use tune.uniform with bounds")
-    if v.lower is None or v.upper is None:
-        raise ConfigError(f"{name!r}: needs finite lower and upper bounds")
-    log = isinstance(sampler, LogUniform)
-    if isinstance(v, Float):
-        params.append(Param(name, "log" if log else "float", low=float(v.lower), high=float(v.upper), q=q))
-    elif q:  # qrandint / qlograndint: multiples of q, upper included (Tune's quantisation)
-        lo, hi = int(math.ceil(v.lower / q) * q), int(math.floor(v.upper / q) * q)
-        params.append(Param(name, "int", low=lo, high=hi, q=int(q), log=log))
-    else:  # randint / lograndint: upper excluded
-        params.append(Param(name, "int", low=int(v.lower), high=int(v.upper) - 1, log=log))
-    return ("p", name)
-
-
-# -- templates ---------------------------------------------------------------------------------
-def _template_nodes(node: tuple):
-    yield node
-    kind = node[0]
-    if kind == "d":
-        for _, n in node[1]:
-            yield from _template_nodes(n)
-    elif kind in ("l", "t"):
-        for n in node[1]:
-            yield from _template_nodes(n)
-    elif kind == "x":
-        for n in node[2]:
-            yield from _template_nodes(n)
-
-
-def _template_params(node: tuple, out: list) -> None:
-    for n in _template_nodes(node):
-        if n[0] in ("p", "x"):
-            out.append(n[1])
-
-
-def _mark_active(node: tuple, active: bool, flat: dict, out: dict) -> None:
-    kind = node[0]
-    if kind == "p":
-        out[node[1]] = active
-    elif kind == "x":
-        out[node[1]] = active
-        sel = flat.get(node[1])
-        for i, n in enumerate(node[2]):
-            _mark_active(n, active and sel == i, flat, out)
-    elif kind == "d":
-        for _, n in node[1]:
-            _mark_active(n, active, flat, out)
-    elif kind in ("l", "t"):
-        for n in node[1]:
-            _mark_active(n, active, flat, out)
-
-
-def _build(node: tuple, flat: dict) -> Any:
-    kind = node[0]
-    if kind == "p":
-        return flat[node[1]]
-    if kind == "c":
-        return node[1]
-    if kind == "d":
-        return {k: _build(n, flat) for k, n in node[1]}
-    if kind == "l":
-        return [_build(n, flat) for n in node[1]]
-    if kind == "t":
-        return tuple(_build(n, flat) for n in node[1])
-    return _build(node[2][int(flat[node[1]])], flat)  # "x": the chosen option
-
-
-def _parse(node: tuple, value: Any, out: dict, strict: bool, path: str, params: dict) -> bool:
-    """Read the parameter values of ``value`` (a user-facing config) into ``out``.
-
-    ``strict`` (inside a conditional option): False when ``value`` does not fit the node
-    (structure, constants, parameter ranges). Otherwise lenient: constants are not checked and
-    missing keys are left for the caller to report; a value matching no option is a ConfigError.
-    """
-    kind = node[0]
-    if kind == "p":
-        if strict and not params[node[1]].contains(value):
-            return False
-        out[node[1]] = value
-        return True
-    if kind == "c":
-        return not strict or _values_equal(value, node[1])
-    if kind == "d":
-        if not isinstance(value, dict):
-            if strict:
-                return False
-            raise ConfigError(f"config {path or 'root'!r}: expected a dict, got {type(value).__name__}")
-        for k, n in node[1]:
-            if k not in value:
-                if strict:
-                    return False
-                continue
-            if not _parse(n, value[k], out, strict, _join(path, k), params):
-                return False
-        return not strict or set(value) == {k for k, _ in node[1]}
-    if kind in ("l", "t"):
-        if not isinstance(value, (list, tuple)) or len(value) != len(node[1]):
-            if strict:
-                return False
-            raise ConfigError(f"config {path!r}: expected a sequence of {len(node[1])}, got {value!r}")
-        return all(_parse(n, x, out, strict, _join(path, i), params) for i, (n, x) in enumerate(zip(node[1], value)))
-    # "x": the first option the value fits
-    for i, opt in enumerate(node[2]):
-        trial: dict = {}
-        if _parse(opt, value, trial, True, _join(path, i), params) and _fits(opt, trial):
-            out[node[1]] = i
-            out.update(trial)
-            return True
-    if strict:
-        return False
-    raise ConfigError(f"config {path!r}: {value!r} matches none of the options of this tune.choice")
-
-
-def _fits(node: tuple, values: dict) -> bool:
-    """The values read for an option are valid for its (active) parameters."""
-    act: dict = {}
-    _mark_active(node, True, values, act)
-    return all(n in values for n, a in act.items() if a)
-
-
-def _template_to_json(node: tuple) -> list:
-    kind = node[0]
-    if kind == "p":
-        return ["p", node[1]]
-    if kind == "c":
-        return ["c", encode_value(node[1])]
-    if kind == "d":
-        return ["d", [[encode_value(k), _template_to_json(n)] for k, n in node[1]]]
-    if kind in ("l", "t"):
-        return [kind, [_template_to_json(n) for n in node[1]]]
-    return ["x", node[1], [_template_to_json(n) for n in node[2]]]
-
-
-def _template_from_json(j: list) -> tuple:
-    kind = j[0]
-    if kind == "p":
-        return ("p", j[1])
-    if kind == "c":
-        return ("c", decode_value(j[1]))
-    if kind == "d":
-        return ("d", tuple((decode_value(k), _template_from_json(n)) for k, n in j[1]))
-    if kind in ("l", "t"):
-        return (kind, tuple(_template_from_json(n) for n in j[1]))
-    if kind == "x":
-        return ("x", j[1], tuple(_template_from_json(n) for n in j[2]))
-    raise ConfigError(f"unknown config template node {kind!r}")
-
-
-def _flatten(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and "grid_search" not in v:
-            out.update(_flatten(v, key + "/"))
-        else:
-            out[key] = v
-    return out
-
-
-def _unflatten(d: dict) -> dict:
-    out: dict = {}
-    for k, v in d.items():
-        parts = k.split("/")
-        cur = out
-        for p in parts[:-1]:
-            cur = cur.setdefault(p, {})
-        cur[parts[-1]] = v
-    return out
-
