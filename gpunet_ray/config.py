@@ -57,7 +57,7 @@ class TrainConfig:
     recipe: Mapping[str, Any] = field(default_factory=dict)  # any other Recipe field, e.g. limit_train_batches
     limits: Mapping[str, Any] = field(default_factory=dict)  # {max_params, max_activation_gb}: too_large past them
     skip_bad: bool = False  # leave out (and count) bad image files instead of refusing the dataset
-    inject: Mapping[str, Any] = field(default_factory=dict)  # test hooks only: '_inject*' keys added to every trial
+    trainable: str | None = None  # "module:function" Tune trainable; None: gpunet_ray.trainables:train_candidate
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,8 @@ class SearchConfig:
         from .search_space.stats import Limits
 
         Limits.from_any(dict(self.train.limits) if isinstance(self.train.limits, Mapping) else self.train.limits)
-        bad = [k for k in self.train.inject if not str(k).startswith("_inject")]
-        if bad:
-            raise ConfigError(f"train.inject holds test hooks only ('_inject', '_inject_marker'), got {bad[0]!r}")
+        if self.train.trainable is not None and ":" not in str(self.train.trainable):
+            raise ConfigError(f"train.trainable must be 'module:function', got {self.train.trainable!r}")
         return self
 
     @property
@@ -121,7 +120,6 @@ class SearchConfig:
         d["searcher"]["options"] = dict(self.searcher.options)
         d["latency"]["options"] = dict(self.latency.options)
         d["train"]["recipe"] = dict(self.train.recipe)
-        d["train"]["inject"] = dict(self.train.inject)
         d["train"]["limits"] = dict(self.train.limits)
         return d
 

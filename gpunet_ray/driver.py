@@ -27,22 +27,16 @@ __all__ = ["run_search"]
 def _check_names(cfg: SearchConfig):
     from .latency import get_backend, list_backends
     from .search_space import get_space
-    from .searchers import list_optimizers
+    from .searchers import get_optimizer, list_optimizers, optimizer_info
+    from .tune_adapter import core_options
 
     space = get_space(cfg.space)
-    if cfg.searcher.name not in list_optimizers():
-        raise ConfigError(f"unknown searcher {cfg.searcher.name!r}; use one of {', '.join(list_optimizers())}")
-    from .searchers import get_optimizer
-
-    kw = dict(cfg.searcher.options)
-    if len(cfg.budgets) > 1:  # several tiers: two objectives (top-1 up, latency down)
-        kw.update(objectives=2, maximize=(True, False))
-    try:
-        get_optimizer(cfg.searcher.name, space, seed=cfg.searcher.seed, **kw)
-    except TypeError as exc:
-        what = "several budgets (two objectives)" if len(cfg.budgets) > 1 else f"options {sorted(kw)}"
-        raise ConfigError(f"searcher {cfg.searcher.name!r} does not support {what} ({exc}); "
-                          "use lamcts, lamcts-turbo or random, or one budget") from None
+    name = cfg.searcher.name  # a registered name, an entry-point name or package.module:factory
+    kw = core_options(cfg.budgets, cfg.searcher.options)
+    if kw.get("objectives", 1) > 1 and not optimizer_info(name).multi_objective:  # declared capability
+        raise ConfigError(f"searcher {name!r} does not support several budgets (two objectives); use one of "
+                          f"{', '.join(list_optimizers(multi_objective=True))}, or one budget")
+    get_optimizer(name, space, seed=cfg.searcher.seed, **kw)  # ConfigError for an unknown name or option
     if cfg.latency.backend not in list_backends():
         raise ConfigError(f"unknown latency backend {cfg.latency.backend!r}; use one of {', '.join(list_backends())}")
     from .trainables import Recipe
@@ -170,8 +164,26 @@ def trial_constants(cfg: SearchConfig) -> dict:
         constants["limits"] = dict(cfg.train.limits)
     if cfg.train.skip_bad:
         constants["skip_bad"] = True
-    constants.update(dict(cfg.train.inject))  # fault-injection test hooks (empty normally)
     return constants
+
+
+def load_trainable(path: str | None):
+    """The Tune function trainable named ``"module:function"`` (None: the project's ``train_candidate``)."""
+    if path is None:
+        from .trainables import train_candidate
+
+        return train_candidate
+    import importlib
+
+    mod, _, name = path.partition(":")
+    try:
+        fn = getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"train.trainable {path!r} cannot be imported ({exc}); give 'module:function' "
+                          "importable on every node") from None
+    if not callable(fn):
+        raise ConfigError(f"train.trainable {path!r} is not a function")
+    return fn
 
 
 def _searcher(cfg: SearchConfig, space, num_classes: int, out: Path, verbose: bool):
@@ -196,14 +208,14 @@ def _tuner(cfg: SearchConfig, searcher, out: Path, signals: _Signals):
     from ray.tune.schedulers import ASHAScheduler
 
     from .baselines import FAMILIES
-    from .trainables import train_candidate, trial_resources
+    from .trainables import trial_resources
     from .tune_adapter import result_log
 
     os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # ours ends the run gracefully (see _Signals)
-    trainable = tune.with_resources(train_candidate, trial_resources(
+    trainable = tune.with_resources(load_trainable(cfg.train.trainable), trial_resources(
         cpus=cfg.train.cpus_per_trial, gpus=cfg.train.gpus_per_trial, accelerator_type=cfg.train.accelerator_type))
     epochs = cfg.train.epochs
     n_base = len(FAMILIES) * len(cfg.budgets) if cfg.baselines else 0
@@ -228,6 +240,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
 
     cfg, out, remote = _open_out(cfg, resume)
     space = _check_names(cfg)
+    load_trainable(cfg.train.trainable)
     info = _check_data(cfg)
     space = space.with_num_classes(info.num_classes)
     check_address(cfg.cluster.address)

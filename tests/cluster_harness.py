@@ -108,9 +108,13 @@ def teardown() -> None:
 
 # -- the cluster ------------------------------------------------------------------------------------
 class Cluster:
-    def __init__(self, work: Path):
+    def __init__(self, work: Path, extra_env: dict | None = None):
         self.temp = Path(tempfile.mkdtemp(prefix="rc", dir="/tmp"))  # short: Unix socket paths <= 107 bytes
         self.env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+                    # tests/ importable on every node: the test-only fault trainable lives there
+                    "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parent),
+                                                              os.environ.get("PYTHONPATH")) if p),
+                    **(extra_env or {}),
                     "OMP_NUM_THREADS": "1", "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0",
                     # token auth with a fresh token, as a real cluster should run
                     "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
@@ -417,7 +421,7 @@ def scenario_sigterm(cluster: Cluster, work: Path, data: Path) -> dict:
 def scenario_crash_always(cluster: Cluster, work: Path, data: Path) -> dict:
     out = work / "out"
     marker = work / "crash_marker"
-    cfg = write_config(work, data, max_failures=1, inject={"_inject": "crash_always", "_inject_marker": str(marker)})
+    cfg = write_config(work, data, max_failures=1, trainable="fault_trainable:train_candidate")
     proc = start_search(cluster, work, "--config", str(cfg), "--out", str(out))
     rc = wait_search(proc, 500)
     s = summarize(out)
@@ -434,7 +438,10 @@ for _p in KILL_POINTS:
 
 def run_scenario(name: str, work: Path, data: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    cluster = Cluster(work)
+    extra_env = {}
+    if name == "crash_always":  # read by tests/fault_trainable.py in every training worker
+        extra_env = {"GPUNET_RAY_TEST_FAULT": "crash_always", "GPUNET_RAY_TEST_FAULT_MARKER": str(work / "crash_marker")}
+    cluster = Cluster(work, extra_env)
     t0 = time.time()
     report: dict = {"scenario": name}
     try:

@@ -46,9 +46,9 @@ def _config(tmp_path, data, **extra):
     return p
 
 
-def search(*args, timeout=900, **kw):
+def search(*args, timeout=900, env=None, **kw):
     return subprocess.run([sys.executable, "-m", "gpunet_ray.search", "--no-dashboard", "--quiet", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout, env=ENV, **kw)
+                          capture_output=True, text=True, timeout=timeout, env=env or ENV, **kw)
 
 
 def _trained_counts(out: Path) -> dict:
@@ -136,8 +136,9 @@ def test_resume_after_killed_driver_repeats_nothing(tmp_path, data):
 def test_every_trial_failing_exits_3_and_says_why(tmp_path, data):
     """A search whose every trial crashed is not a success: exit 3, one line naming the budget and the reason."""
     out = tmp_path / "run"
-    cfg = _config(tmp_path, data, trials=2, train={"max_failures": 0, "inject": {"_inject": "crash_always"}})
-    res = search("--config", cfg, "--out", out)
+    cfg = _config(tmp_path, data, trials=2, train={"max_failures": 0, "trainable": "fault_trainable:train_candidate"})
+    env = {**ENV, "PYTHONPATH": str(Path(__file__).parent), "GPUNET_RAY_TEST_FAULT": "crash_always"}
+    res = search("--config", cfg, "--out", out, env=env)
     assert res.returncode == 3, (res.returncode, res.stderr[-3000:])
     lines = [ln for ln in res.stderr.splitlines() if "no trained candidate met" in ln]
     assert len(lines) == 1 and "0.85 ms" in lines[0] and "trial_error" in lines[0] and "2 failed" in lines[0], lines
@@ -228,10 +229,10 @@ def test_crashed_trials_get_the_reason_from_tunes_error_file(tmp_path):
     trial = tmp_path / "tune" / "train_candidate_ab12_00003_3_arch=x_2026-11-26"
     trial.mkdir(parents=True)
     (trial / "error.txt").write_text("Failure # 1\nTraceback (most recent call last):\n  File ...\n"
-                                     "RuntimeError: simulated persistent fault (_inject='crash_always')\n\n")
+                                     "RuntimeError: simulated persistent fault (crash_always)\n\n")
     cands = load_candidates(log)
     assert explain_trial_errors(tmp_path, cands) == 1
-    want = "trial_error: RuntimeError: simulated persistent fault (_inject='crash_always')"
+    want = "trial_error: RuntimeError: simulated persistent fault (crash_always)"
     assert cands["c1"]["reason"] == want and cands["c3"]["reason"] == "trial_error"
     assert cands["c2"]["reason"] == "diverged"
     again = load_candidates(log)  # the log agrees, the torn line stayed ignored, and a re-run is a no-op

@@ -138,7 +138,7 @@ _FAST = dict(epochs=1, batch_size=32, limit_train_batches=8, limit_val_batches=1
     "overrides, reason",
     [
         ({"recipe": {**_FAST, "lr": 1e5, "warmup_epochs": 0}}, "training_diverged"),
-        ({"recipe": _FAST, "_inject": "oom"}, "out_of_memory"),
+        ({"recipe": _FAST, "_oom": True}, "out_of_memory"),
         ({"recipe": _FAST, "arch": "r64i3:C_k4_s2_o8_ar_t0|T_o256_n10"}, "invalid_architecture"),
         ({"recipe": _FAST, "arch": [{"layer_type": "data", "img_resolution": 64},
                                     {"layer_type": "conv", "num_in_channels": 3, "num_out_channels": 8,
@@ -154,6 +154,10 @@ def test_failures_are_reported_once_as_infeasible(demo_dir, overrides, reason):
     from gpunet_ray.trainables import run_candidate
 
     before = _live_gpunets()
+    if overrides.pop("_oom", False):
+        from fault_trainable import simulate_oom  # tests/: the product has no test hooks
+
+        simulate_oom()
     config = {"arch": _small_spec().arch_string, "data_dir": str(demo_dir), "loader": "torchvision",
               "loader_threads": 0, **overrides}
     reports, report = _collector()
@@ -174,8 +178,11 @@ def test_core_raises_typed_errors(demo_dir, tmp_path):
     spec = _small_spec()
     with pytest.raises(TrainingDiverged, match="lower the learning rate"):
         train(spec, demo_dir, {**_FAST, "lr": 1e5, "warmup_epochs": 0}, loader="torchvision", loader_threads=0)
+    from fault_trainable import simulate_oom
+
+    simulate_oom()
     with pytest.raises(OutOfMemory, match="simulated"):
-        train(spec, demo_dir, _FAST, loader="torchvision", loader_threads=0, _inject="oom")
+        train(spec, demo_dir, _FAST, loader="torchvision", loader_threads=0)
     with pytest.raises(InvalidArchitecture):
         train("r64i3:garbage", demo_dir, _FAST)
     # dataset problems are not the candidate's: raised before anything is built

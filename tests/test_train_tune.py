@@ -44,31 +44,38 @@ def test_tune_asha_checkpoint_resume_and_failures(ray_local, demo_dir, tmp_path,
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
-    from gpunet_ray.trainables import load_checkpoint, train_candidate, trial_resources
+    import fault_trainable  # tests/: faults are injected by a test-only wrapper
+    from ray import cloudpickle
+
+    from gpunet_ray.trainables import load_checkpoint, trial_resources
+
+    cloudpickle.register_pickle_by_value(fault_trainable)  # the Ray workers need not import it
 
     monkeypatch.setenv("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "0")  # keep progress.csv: per-epoch history
     arch = _small_arch()
 
     def recipe(lr):
+        # a short warm-up: with the default (longer than the run) epoch 1 of "good" can stay at
+        # chance, tie with "bad" at ASHA's rung, and ASHA then keeps both
         return dict(lr=lr, epochs=2, batch_size=64, limit_train_batches=25, limit_val_batches=4,
-                    crop_scale=[0.25, 1.0], hflip=False)
+                    crop_scale=[0.25, 1.0], hflip=False, warmup_epochs=0.2)
 
     marker = tmp_path / "crashed"
     cases = [
         # learns; crashes (a plain exception) once after epoch 1: Tune retries from the checkpoint
-        dict(name="good", arch=arch, recipe=recipe(0.2), _inject="crash_once", _inject_marker=str(marker)),
+        dict(name="good", arch=arch, recipe=recipe(0.2), _fault="crash_once", _fault_marker=str(marker)),
         # learns nothing at this learning rate: ASHA stops it at the first rung
         dict(name="bad", arch=arch, recipe=recipe(1e-7)),
         dict(name="nan", arch=arch, recipe={**recipe(1e5), "warmup_epochs": 0}),
-        dict(name="oom", arch=arch, recipe=recipe(0.1), _inject="oom"),
+        dict(name="oom", arch=arch, recipe=recipe(0.1), _fault="oom"),
         dict(name="invalid", arch="r64i3:C_k4_s2_o8_ar_t0|T_o256_n10", recipe=recipe(0.1)),
     ]
     space = {"data_dir": str(demo_dir), "loader": "auto", "num_threads": 1, "loader_threads": 1,
              "case": tune.grid_search(list(range(len(cases))))}
-    for key in ("name", "arch", "recipe", "_inject", "_inject_marker"):
+    for key in ("name", "arch", "recipe", "_fault", "_fault_marker"):
         space[key] = tune.sample_from(lambda config, k=key: cases[config["case"]].get(k))
     tuner = tune.Tuner(
-        tune.with_resources(train_candidate, trial_resources({"cpus_per_trial": 1})),
+        tune.with_resources(fault_trainable.train_candidate, trial_resources({"cpus_per_trial": 1})),
         param_space=space,
         tune_config=tune.TuneConfig(
             metric="top1", mode="max", max_concurrent_trials=1,

@@ -261,13 +261,13 @@ def _run_files(info, recipe: Recipe, skip_bad: bool) -> tuple[SplitFiles, SplitF
 class _Run:
     """Everything one training run holds; :meth:`close` drops it all (memory release on OOM)."""
 
-    def __init__(self, spec, info, recipe, device, loader, loader_threads, teacher, inject,
+    def __init__(self, spec, info, recipe, device, loader, loader_threads, teacher,
                  skip_bad: bool = False) -> None:
         from gpunet_ray.search_space.builder import build_model, count_params
 
         # the data first: a bad file is found before anything is built
         train_files, val_files, self.bad_train, self.bad_val = _run_files(info, recipe, skip_bad)
-        self.recipe, self.device, self.inject = recipe, device, inject
+        self.recipe, self.device = recipe, device
         self.spec = spec
         torch.manual_seed(recipe.seed)
         cuda = device.type == "cuda"
@@ -351,10 +351,6 @@ class _Run:
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
             x = x.contiguous(memory_format=self.memory_format)
-            if self.inject == "oom":
-                raise torch.cuda.OutOfMemoryError(
-                    "CUDA out of memory (simulated by the config test hook _inject='oom')"
-                )
             with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=self.amp):
                 logits = self.model(x)
                 loss = self._loss(logits, x, y)
@@ -448,7 +444,6 @@ def train(
     teacher: nn.Module | None = None,
     limits: Any = None,
     skip_bad: bool = False,
-    _inject: str | None = None,
 ) -> TrainResult:
     """Train ``spec`` on the ImageNet-layout folder ``data_dir``; see the module docstring.
 
@@ -468,7 +463,6 @@ def train(
     ``max_params`` / ``max_activation_gb``; default: ``default_limits()``), checked at
     ``recipe.batch_size`` before the model is built (:class:`TooLarge`).
     skip_bad: leave bad image files out (and count them) instead of raising :class:`DatasetError`.
-    _inject: test hook; ``"oom"`` raises a simulated CUDA out-of-memory error in the first step.
     """
     recipe = Recipe.from_dict(recipe)
     info = check_dataset(data_dir, verify=False)  # the layout; the files this run reads are inspected in _Run
@@ -478,8 +472,6 @@ def train(
     spec = spec.with_num_classes(info.num_classes)
     if recipe.resolution is not None and recipe.resolution != spec.resolution:
         spec = spec.with_resolution(recipe.resolution)
-    if _inject not in (None, "", "oom"):
-        raise ConfigError(f"unknown _inject test hook {_inject!r}; only 'oom' exists")
     check_size(spec, batch=recipe.batch_size, training=True, limits=limits,
                flags=("limits.max_params (trial config 'limits', or GPUNET_RAY_MAX_PARAMS)",
                       "limits.max_activation_gb (trial config 'limits', or GPUNET_RAY_MAX_ACTIVATION_GB)"))
@@ -497,7 +489,7 @@ def train(
 
     run: _Run | None = None
     try:
-        run = _Run(spec, info, recipe, dev, loader, loader_threads, teacher, _inject, skip_bad=skip_bad)
+        run = _Run(spec, info, recipe, dev, loader, loader_threads, teacher, skip_bad=skip_bad)
         if state is not None:
             run.load_state_dict(state)
         return _fit(run, ckpt_dir, report)

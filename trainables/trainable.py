@@ -19,12 +19,7 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
 * ``"resume_checkpoint"``: optional folder of an earlier run's checkpoint of the same candidate
   (set by ``--resume``); used when Tune has no checkpoint of its own for the trial, ignored when
   missing or unreadable.
-* test hooks: ``"_inject": "oom"`` (simulated CUDA OOM in the first step) and
-  ``"_inject": "crash_once"`` with ``"_inject_marker": path`` (a plain exception after the first
-  epoch's report, once: exercises Tune's retry + resume from checkpoint); ``"_inject":
-  "crash_always"`` (a plain exception at the start of every attempt; with ``"_inject_marker"``
-  only the first candidate to claim the marker file crashes, on every attempt, and each attempt
-  appends a line to the marker: exercises Tune's retry budget running out).
+* (faults for tests are injected by a test-only wrapper, ``tests/fault_trainable.py``; none here.)
 
 Every epoch reports ``top1, top5, loss, images_per_s, epoch, feasible, reason`` (+ extras, see
 :mod:`gpunet_ray.trainables.loop`). A candidate-specific failure (:class:`TrainingDiverged`,
@@ -75,7 +70,7 @@ __all__ = [
 
 CANDIDATE_FAILURES = (TrainingDiverged, OutOfMemory, InvalidArchitecture, TooLarge)
 _RESERVED = {"arch", "arch_vector", "space", "data_dir", "recipe", "loader", "device", "num_threads",
-             "loader_threads", "teacher", "num_classes", "_inject", "_inject_marker", "resume_checkpoint",
+             "loader_threads", "teacher", "num_classes", "resume_checkpoint", "limits", "skip_bad",
              "candidate_id", "role", "latency_ms"}
 
 
@@ -159,24 +154,14 @@ def run_candidate(
     from .loop import load_teacher, resolve_teacher, train
 
     last: dict = {}
-    inject = config.get("_inject")
 
     def _report(metrics: dict, ckpt: Path | None) -> None:
         last.clear()
         last.update(metrics)
         report(metrics, ckpt)
-        if inject == "crash_once":
-            marker = Path(config.get("_inject_marker") or "")
-            if not config.get("_inject_marker"):
-                raise ConfigError("_inject='crash_once' needs '_inject_marker' (a file path)")
-            if not marker.exists():
-                marker.write_text("crashed once\n")
-                raise RuntimeError("simulated infrastructure fault (_inject='crash_once')")
 
     if config.get("data_dir") is None:
         raise DatasetError("the trial config has no 'data_dir'; pass the ImageNet-layout folder")
-    if inject == "crash_always":
-        _crash_always(config)
     try:
         spec = spec_from_config(config)
         teacher = None
@@ -196,33 +181,12 @@ def run_candidate(
             teacher=teacher,
             limits=config.get("limits"),
             skip_bad=bool(config.get("skip_bad", False)),
-            _inject=inject if inject == "oom" else None,
         )
     except CANDIDATE_FAILURES as exc:
         result = infeasible_result(exc, epoch=int(last.get("epoch", 0)) + 1)
         report(result, None)
         return result
     return dict(last)
-
-
-def _crash_always(config: Mapping[str, Any]) -> None:
-    """Test hook: raise on every attempt (see the module docstring)."""
-    import os
-
-    if not config.get("_inject_marker"):
-        raise RuntimeError("simulated persistent fault (_inject='crash_always')")
-    marker = Path(config["_inject_marker"])
-    me = str(config.get("candidate_id") or config.get("arch"))
-    try:  # the first trial to create the marker owns the fault
-        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        os.write(fd, (me + "\n").encode())
-        os.close(fd)
-    except FileExistsError:
-        pass
-    if marker.read_text().splitlines()[0] == me:
-        with open(marker, "a") as f:
-            f.write("attempt\n")
-        raise RuntimeError(f"simulated persistent fault (_inject='crash_always') in {me}")
 
 
 def train_candidate(config: dict) -> None:
