@@ -2,7 +2,9 @@
 
 Thin: it maps Tune trial ids to candidates, attaches the trial constants (data folder, recipe,
 loader ...) to every trial config itself (so a trial never depends on Tune's merge of
-``param_space``), exports dashboard metrics, and saves its state atomically. The search logic is
+``param_space``) and exports dashboard metrics. The trial-id mapping and the versioned state,
+saved atomically, are :class:`~gpunet_ray.searchers.TuneAdapter`'s (shared with
+:class:`~gpunet_ray.searchers.LAMCTSSearch`). The search logic is
 :class:`~gpunet_ray.pipeline.CandidatePipeline` (Ray-free); the ledger is
 :mod:`gpunet_ray.ledger`. :func:`result_log` is the Tune callback that keeps every reported result
 in the ledger.
@@ -10,23 +12,28 @@ in the ledger.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
-from pathlib import Path
+from typing import Any, Sequence
 
 from ray.tune.search import Searcher
 
 from .config import LatencyConfig
-from .errors import GpunetRayError
-from .ledger import Candidate, Ledger, write_json_atomic
+from .ledger import Candidate, Ledger
 from .pipeline import CandidatePipeline
 from .search_space import get_space
+from .searchers import TuneAdapter, core_objectives, get_optimizer
 
-__all__ = ["GatedSearch", "STATE_VERSION", "result_log"]
+__all__ = ["GatedSearch", "STATE_VERSION", "core_options", "result_log"]
 
 STATE_VERSION = 2
+
+
+def core_options(budgets_ms: Sequence[float], options: dict | None = None) -> dict:
+    """The optimiser core's keywords for a search with these budgets: ``options`` plus the mode
+    sign. One budget: top-1 up; several tiers: two objectives, top-1 up and latency down."""
+    return {**dict(options or {}), **core_objectives(["max", "min"] if len(budgets_ms) > 1 else "max")}
 
 
 class _Metrics:
@@ -48,7 +55,7 @@ class _Metrics:
             self.failures.inc(tags={"reason": str(c.reason).split(":")[0]})
 
 
-class GatedSearch(Searcher):
+class GatedSearch(TuneAdapter):
     """The latency-gated search as a Tune searcher (metric ``top1``, mode ``max``).
 
     Args:
@@ -63,28 +70,23 @@ class GatedSearch(Searcher):
         epochs: the recipe's epochs: a trial result at this epoch is final.
     """
 
+    STATE_FORMAT = "gpunet_ray.gated_search"
+    STATE_VERSION = STATE_VERSION
+
     def __init__(self, space: str, num_classes: int, budgets_ms: tuple[float, ...], latency: LatencyConfig,
                  cache_path: str, optimizer: str = "lamcts", seed: int = 0, options: dict | None = None,
                  baselines: list[tuple[str, str]] | None = None, max_candidates: int = 200,
                  max_trials: int | None = None, log_path: str | None = None, verbose: bool = True,
                  trial_constants: dict | None = None, state_path: str | None = None, epochs: int | None = None):
         super().__init__(metric="top1", mode="max")
-        from .searchers import get_optimizer
-
         self.space_name = space
         self.latency_cfg = latency
         self.cache_path = str(cache_path)
         self.trial_constants = dict(trial_constants or {})
         self.verbose = verbose
-        self.trials: dict[str, str] = {}  # trial id -> candidate id
         space_obj = get_space(space).with_num_classes(int(num_classes))
         budgets = tuple(sorted(float(b) for b in budgets_ms))
-        kw = dict(options or {})
-        if len(budgets) > 1:  # several tiers: two objectives (top-1 up, latency down)
-            kw.update(objectives=2, maximize=(True, False))
-        else:
-            kw.update(maximize=True)
-        core = get_optimizer(optimizer, space_obj, seed=int(seed), **kw)
+        core = get_optimizer(optimizer, space_obj, seed=int(seed), **core_options(budgets, options))
         self.pipeline = CandidatePipeline(
             space_obj, budgets, core, Ledger(log_path), self._submit, baselines=baselines or (),
             max_candidates=max_candidates, max_trials=max_trials, epochs=epochs,
@@ -155,25 +157,25 @@ class GatedSearch(Searcher):
             print(f"[search {time.strftime('%H:%M:%S')}] {self.pipeline.progress_line()}", file=sys.stderr,
                   flush=True)
 
-    # -- Tune Searcher API ---------------------------------------------------------------------------
+    # -- Tune Searcher API (trial ids: TuneAdapter; handles are candidate ids) --------------------------
     def set_search_properties(self, metric, mode, config, **spec) -> bool:
         # metric/mode are fixed; the param space may hold only the constants this searcher attaches
         return metric in (None, "top1") and mode in (None, "max")
 
     def suggest(self, trial_id: str):
         with self._lock:
-            if trial_id in self.trials:  # Tune re-asking for a known trial: same candidate
-                return self._config(self.trials[trial_id])
-            c = self.pipeline.next()
-            if c is None:
-                self._progress(force=True)
-                return Searcher.FINISHED
-            self.trials[trial_id] = c.id
-            self.pipeline.start(c.id, trial_id)
-            self._progress()
-            return self._config(c.id)
+            return super().suggest(trial_id)
 
-    def _config(self, cid: str) -> dict:
+    def _new_trial(self, trial_id: str) -> str:
+        c = self.pipeline.next()
+        if c is None:
+            self._progress(force=True)
+            return Searcher.FINISHED
+        self.pipeline.start(c.id, trial_id)
+        self._progress()
+        return c.id
+
+    def _trial_config(self, cid: str) -> dict:
         return {**self.trial_constants, **self.pipeline.trial_config(cid)}
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
@@ -182,15 +184,16 @@ class GatedSearch(Searcher):
     def record_result(self, trial_id: str, result: dict) -> None:
         """Every reported result (:func:`result_log` calls this) goes to the ledger."""
         with self._lock:
-            cid = self.trials.get(trial_id)
+            cid = self._live.get(trial_id)
             if cid is not None:
                 self.pipeline.record_result(cid, result)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         with self._lock:
-            cid = self.trials.pop(trial_id, None)
-            if cid is None or self.pipeline.ledger[cid].status != "training":
-                return
+            super().on_trial_complete(trial_id, result, error)
+
+    def _complete(self, trial_id: str, cid: str, result: dict | None, error: bool) -> None:
+        if self.pipeline.ledger[cid].status == "training":
             self.pipeline.finish(cid, result, error)
             self._progress(force=True)
 
@@ -198,28 +201,18 @@ class GatedSearch(Searcher):
     def recover(self, earlier_runs=()) -> dict[str, int]:
         """See :meth:`CandidatePipeline.recover`."""
         with self._lock:
-            self.trials = {}
+            self._live = {}
             return self.pipeline.recover(earlier_runs)
 
     def unresolved(self) -> list[str]:
         return self.pipeline.unresolved()
 
-    def get_state(self) -> dict:
-        return {"format": "gpunet_ray.gated_search", "version": STATE_VERSION, "trials": self.trials,
-                "pipeline": self.pipeline.state_dict()}
+    def _state_body(self) -> dict[str, Any]:
+        return {"trials": self._live, "pipeline": self.pipeline.state_dict()}
 
-    def set_state(self, state: dict) -> None:
-        if state.get("format") != "gpunet_ray.gated_search" or state.get("version") != STATE_VERSION:
-            raise GpunetRayError(f"searcher state has format {state.get('format')!r} v{state.get('version')}; "
-                                 f"expected gpunet_ray.gated_search v{STATE_VERSION}")
-        self.trials = dict(state["trials"])
+    def _load_state_body(self, state: dict) -> None:
+        self._live = dict(state["trials"])
         self.pipeline.load_state_dict(state["pipeline"])
-
-    def save(self, checkpoint_path: str) -> None:
-        write_json_atomic(checkpoint_path, self.get_state())
-
-    def restore(self, checkpoint_path: str) -> None:
-        self.set_state(json.loads(Path(checkpoint_path).read_text()))
 
 
 def result_log(searcher: GatedSearch):

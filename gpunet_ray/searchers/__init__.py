@@ -1,35 +1,75 @@
-"""Searchers: a Ray-free LA-MCTS + BO ask/tell core, its Ray Tune adapter, and a name registry.
+"""Searchers: a Ray-free LA-MCTS + BO ask/tell core, its Ray Tune adapter, and name registries.
 
-``from gpunet_ray.searchers import LAMCTS, LAMCTSSearch, get_searcher, list_searchers, Domain``.
-Ray is imported only when :class:`LAMCTSSearch` (or a Tune searcher from the registry) is used;
-torch/BoTorch only when a GP is first fitted.
+``from gpunet_ray.searchers import LAMCTS, LAMCTSSearch, get_optimizer, register_optimizer, Domain``.
+Importing this package is cheap (numpy only): the LA-MCTS core (scipy) is imported when
+:class:`LAMCTS` or :func:`as_domain` is first used, Ray only when :class:`LAMCTSSearch` (or a Tune
+searcher from the registry) is, torch/BoTorch only when a GP is first fitted. The unit-cube
+encoding every optimiser coordinate uses (:func:`choice_to_unit`, :func:`unit_to_choice`,
+:func:`bin_centre`, :func:`bin_index`) is :mod:`._param`'s.
 """
 
 from __future__ import annotations
 
-from ._core import LAMCTS, as_domain
+from importlib import import_module
+
 from ._domain import KINDS, Domain, Param
-from ._registry import get_optimizer, get_searcher, list_optimizers, list_searchers
+from ._param import bin_centre, bin_index, choice_to_unit, unit_to_choice
+from ._registry import (
+    OPTIMIZER_GROUP,
+    SEARCHER_GROUP,
+    RegistryInfo,
+    get_optimizer,
+    get_searcher,
+    list_optimizers,
+    list_searchers,
+    optimizer_help,
+    optimizer_info,
+    register_optimizer,
+    register_searcher,
+    searcher_info,
+)
 
 __all__ = [
     "LAMCTS",
     "LAMCTSSearch",
     "RandomSearch",
     "SearcherSetupError",
+    "TuneAdapter",
+    "core_objectives",
     "Domain",
     "Param",
     "KINDS",
     "as_domain",
-    "get_searcher",
-    "list_searchers",
-    "get_optimizer",
+    "bin_centre",
+    "bin_index",
+    "choice_to_unit",
+    "unit_to_choice",
+    "RegistryInfo",
+    "OPTIMIZER_GROUP",
+    "SEARCHER_GROUP",
+    "register_optimizer",
     "list_optimizers",
+    "optimizer_info",
+    "optimizer_help",
+    "get_optimizer",
+    "register_searcher",
+    "list_searchers",
+    "searcher_info",
+    "get_searcher",
 ]
 
+_LAZY = {
+    "LAMCTS": "._core",
+    "as_domain": "._core",
+    "LAMCTSSearch": "._tune",
+    "RandomSearch": "._tune",
+    "SearcherSetupError": "._tune",
+    "TuneAdapter": "._adapter",
+    "core_objectives": "._adapter",
+}
 
-def __getattr__(name):  # Ray only on use
-    if name in ("LAMCTSSearch", "RandomSearch", "SearcherSetupError"):
-        from . import _tune
 
-        return getattr(_tune, name)
+def __getattr__(name: str):  # scipy and Ray only on use
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

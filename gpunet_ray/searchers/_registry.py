@@ -1,26 +1,303 @@
-"""Name registries: Ray Tune searchers (for the CLI) and ask/tell optimisers (for the benchmark)."""
+"""Two public registries, each name with its declared capabilities.
+
+* **Optimisers**: Ray-free ask/tell cores, what the search's ``--searcher`` (``searcher.name`` in a
+  search config) and ``python -m gpunet_ray.bench searchers`` run. A factory is called as
+  ``factory(space, *, seed, maximize, **options)``: ``space`` is a
+  :class:`~gpunet_ray.search_space.SearchSpace` (the search) or a :class:`Domain` (the benchmark);
+  :func:`~gpunet_ray.searchers.as_domain` turns either into a :class:`Domain`. With
+  ``multi_objective=True`` it is also called with ``objectives=2, maximize=(True, False)`` (the
+  search with several latency budgets: top-1 up, latency down) and then told tuples of values.
+  It returns an object with ``ask(n) -> [config]``, ``tell(config, value, feasible=True,
+  extra=None)``, ``state_dict() -> JSON dict`` and ``load_state_dict(state)`` (optionally
+  ``add_pending(config)`` and ``forget(config)``).
+* **Tune searchers**: ``factory(space=, metric=, mode=, points_to_evaluate=, seed=, **options)``
+  returning a ``ray.tune.search.Searcher``; ``multi_objective`` means it takes lists of metrics
+  and modes.
+
+A name is found, in this order, among the built-ins and :func:`register_optimizer` /
+:func:`register_searcher` calls of this process, then as an import path ``"package.module:name"``
+(a class or function; a ``multi_objective = True`` attribute on it declares that capability), then
+among the entry points of the groups :data:`OPTIMIZER_GROUP` / :data:`SEARCHER_GROUP` of the
+installed distributions (same attribute), e.g. in ``pyproject.toml``:
+``[project.entry-points."gpunet_ray.optimizers"] mine = "mypkg.opt:MyCore"``. The options a
+factory takes are read from its signature (any, when it takes ``**kwargs``) unless declared;
+an unknown option is a :class:`~gpunet_ray.errors.ConfigError` before the factory is called.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import inspect
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Any, Callable, Iterable
 
-from gpunet_ray.errors import ConfigError
+from gpunet_ray.errors import BackendUnavailable, ConfigError, GpunetRayError
 
-__all__ = ["get_searcher", "list_searchers", "get_optimizer", "list_optimizers", "register_searcher"]
+__all__ = [
+    "OPTIMIZER_GROUP",
+    "SEARCHER_GROUP",
+    "RegistryInfo",
+    "register_optimizer",
+    "list_optimizers",
+    "optimizer_info",
+    "optimizer_help",
+    "get_optimizer",
+    "register_searcher",
+    "list_searchers",
+    "searcher_info",
+    "get_searcher",
+]
+
+OPTIMIZER_GROUP = "gpunet_ray.optimizers"
+SEARCHER_GROUP = "gpunet_ray.tune_searchers"
 
 
-def _lamcts_tune(**kw):
-    from ._tune import LAMCTSSearch
+@dataclass(frozen=True)
+class RegistryInfo:
+    """What a registry knows of one name.
 
-    return LAMCTSSearch(**kw)
+    ``options``: the option names the factory takes (None: any; it takes ``**kwargs``);
+    ``origin``: ``built-in``, ``registered``, ``import path`` or ``entry point VALUE``.
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    multi_objective: bool
+    options: frozenset[str] | None
+    origin: str
 
 
-def _random_tune(**kw):
-    from ._tune import RandomSearch
+class _Lazy:
+    """A built-in factory: the class at ``path`` (imported on first use), called with ``fixed``
+    keywords on top, ``ignored`` options dropped."""
 
-    return RandomSearch(**kw)
+    def __init__(self, path: str, fixed: dict | None = None, ignored: tuple[str, ...] = ()):
+        self.path, self.fixed, self.ignored = path, dict(fixed or {}), ignored
+
+    def __repr__(self) -> str:
+        extra = "".join(f" {k}={v!r}" for k, v in self.fixed.items())
+        return f"<{self.path}{extra}>"
+
+    def target(self) -> Callable[..., Any]:
+        mod, _, attr = self.path.partition(":")
+        return getattr(import_module(mod), attr)
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        for k in self.ignored:
+            kw.pop(k, None)
+        return self.target()(*args, **self.fixed, **kw)
 
 
+def _keywords(factory: Callable[..., Any], skip_first: bool) -> frozenset[str] | None:
+    """Keyword names ``factory`` takes (None: any), from its signature."""
+    if isinstance(factory, _Lazy):
+        names = _keywords(factory.target(), skip_first)
+        return None if names is None else (names - set(factory.fixed)) | set(factory.ignored)
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    if skip_first and params and params[0].kind is not inspect.Parameter.KEYWORD_ONLY:
+        params = params[1:]
+    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+
+
+def _import_path(path: str, what: str) -> Any:
+    """The object at ``"package.module:qual.name"``."""
+    mod_name, _, qual = path.partition(":")
+    if not mod_name or not qual:
+        raise ConfigError(f"{what} {path!r}: an import path is 'package.module:name'")
+    try:
+        obj = import_module(mod_name)
+    except ImportError as exc:
+        missing = getattr(exc, "name", None) or ""
+        if isinstance(exc, ModuleNotFoundError) and missing and (mod_name + ".").startswith(missing + "."):
+            raise ConfigError(f"{what} {path!r}: no module named {missing!r}; the module must be importable "
+                              "here (installed, or on PYTHONPATH)") from None
+        raise BackendUnavailable(f"{what} {path!r} does not import: {exc}") from None
+    for part in qual.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(f"{what} {path!r}: module {mod_name!r} has no {qual!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+class _Registry:
+    """One concept's names: built-ins, this process's registrations, import paths, entry points."""
+
+    def __init__(self, what: str, group: str, protocol: Iterable[str], skip_first: bool, form: str):
+        self.what = what  # the word in messages ("searcher" is what the CLI calls an optimiser)
+        self.group = group
+        self.protocol = frozenset(protocol)  # keywords every call passes: not options
+        self.skip_first = skip_first  # the first parameter is positional (the space)
+        self.form = form  # the import-path form, for messages
+        self._entries: dict[str, tuple[Callable[..., Any], bool, frozenset[str] | None, str]] = {}
+
+    def register(self, name: str, factory: Callable[..., Any], multi_objective: bool,
+                 options: Iterable[str] | None = None, origin: str = "registered") -> None:
+        if not isinstance(name, str) or not name or ":" in name:
+            raise ConfigError(f"a {self.what} name is a non-empty string without ':', got {name!r}")
+        if not callable(factory):
+            raise ConfigError(f"{self.what} {name!r}: the factory must be callable, got {factory!r}")
+        self._entries[name] = (factory, bool(multi_objective), None if options is None else frozenset(options),
+                               origin)
+
+    def _entry_points(self) -> dict:
+        """``{name: EntryPoint}`` of :attr:`group` (the first one of a name wins)."""
+        from importlib.metadata import entry_points
+
+        try:
+            eps = entry_points(group=self.group)
+        except Exception:  # noqa: BLE001 - broken metadata of some distribution must not break the built-ins
+            return {}
+        out: dict = {}
+        for ep in eps:
+            out.setdefault(ep.name, ep)
+        return out
+
+    def names(self, multi_objective: bool | None = None) -> list[str]:
+        names = sorted(set(self._entries) | set(self._entry_points()))
+        if multi_objective is None:
+            return names
+        out = []
+        for n in names:
+            try:
+                if self._resolve(n)[1] == multi_objective:
+                    out.append(n)
+            except GpunetRayError:  # a plugin that does not load is left out of the filtered list
+                continue
+        return out
+
+    def _resolve(self, name: Any) -> tuple[Callable[..., Any], bool, frozenset[str] | None, str]:
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"a {self.what} is a name or {self.form}, got {name!r}")
+        if name in self._entries:
+            return self._entries[name]
+        if ":" in name:
+            obj, origin = _import_path(name, self.what), "import path"
+        else:
+            ep = self._entry_points().get(name)
+            if ep is None:
+                raise ConfigError(f"unknown {self.what} {name!r}; use one of {', '.join(self.names())}, "
+                                  f"or {self.form}")
+            try:
+                obj = ep.load()
+            except ImportError as exc:
+                raise BackendUnavailable(f"{self.what} {name!r} (entry point {ep.value}) does not import: "
+                                         f"{exc}") from None
+            except AttributeError as exc:
+                raise ConfigError(f"{self.what} {name!r}: entry point {ep.value} names nothing ({exc})") from None
+            origin = f"entry point {ep.value}"
+        if not callable(obj):
+            raise ConfigError(f"{self.what} {name!r}: {obj!r} is not callable")
+        return obj, bool(getattr(obj, "multi_objective", False)), None, origin
+
+    def info(self, name: str) -> RegistryInfo:
+        factory, multi, options, origin = self._resolve(name)
+        if options is None:
+            options = _keywords(factory, self.skip_first)
+            options = None if options is None else options - self.protocol
+        return RegistryInfo(name, factory, multi, options, origin)
+
+    def checked(self, name: str, opts: dict, n_objectives: int) -> RegistryInfo:
+        """The entry of ``name`` once ``opts`` and ``n_objectives`` are known to suit it."""
+        info = self.info(name)
+        if n_objectives > 1 and not info.multi_objective:
+            multi = ", ".join(self.names(multi_objective=True)) or "none"
+            raise ConfigError(f"{self.what} {name!r} does not support {n_objectives} objectives "
+                              f"(multi-objective: {multi})")
+        unknown = sorted(set(opts) - info.options) if info.options is not None else []
+        if unknown:
+            raise ConfigError(f"{self.what} {name!r} does not support option(s) {unknown}; it takes "
+                              f"{sorted(info.options)}")
+        return info
+
+
+_OPTIMIZERS = _Registry("searcher", OPTIMIZER_GROUP, ("seed", "maximize", "objectives"), skip_first=True,
+                        form="an ask/tell factory as package.module:name")
+_SEARCHERS = _Registry("Tune searcher", SEARCHER_GROUP, ("space", "metric", "mode", "points_to_evaluate", "seed"),
+                       skip_first=False, form="a Searcher factory as package.module:name")
+
+
+def register_optimizer(name: str, factory: Callable[..., Any], *, multi_objective: bool,
+                       options: Iterable[str] | None = None) -> None:
+    """Make ``factory`` available as ``get_optimizer(name, ...)`` and ``--searcher name`` in this process.
+
+    Args:
+        name: a non-empty string without ``:`` (an existing name is replaced).
+        factory: ``factory(space, *, seed, maximize, **options)`` -> an ask/tell object (see the
+            module docstring); a class is fine.
+        multi_objective: True if it also takes ``objectives=N, maximize=(bool, ...)`` and is told
+            tuples of values (the search with several budgets needs it).
+        options: the option names it takes; default: read from its signature (any with ``**kwargs``).
+    """
+    _OPTIMIZERS.register(name, factory, multi_objective, options)
+
+
+def list_optimizers(multi_objective: bool | None = None) -> list[str]:
+    """Names :func:`get_optimizer` takes (import paths work as well), sorted; with
+    ``multi_objective``, only those with (True) or without (False) that capability."""
+    return _OPTIMIZERS.names(multi_objective)
+
+
+def optimizer_info(name: str) -> RegistryInfo:
+    """The factory and declared capabilities of an optimiser name, import path or entry-point name.
+
+    ConfigError for an unknown name or a bad import path; BackendUnavailable when its module does
+    not import."""
+    return _OPTIMIZERS.info(name)
+
+
+def optimizer_help(default: str = "lamcts") -> str:
+    """One line for a CLI's help: the names of :func:`list_optimizers` and the import-path form."""
+    names = [f"{n} (default)" if n == default else n for n in list_optimizers()]
+    return ", ".join(names) + ", or " + _OPTIMIZERS.form
+
+
+def get_optimizer(name: str, domain: Any, *, seed: Any = None, maximize: Any = True, **opts: Any) -> Any:
+    """An ask/tell optimiser: ``ask(n) -> [config]``, ``tell(config, value, feasible=True)``.
+
+    ``objectives=N`` (N > 1, with one ``maximize`` flag per objective) needs a multi-objective
+    optimiser; ``objectives=1`` is the default and is not passed on. ConfigError for an unknown
+    name, an unknown option or too many objectives, before the factory is called.
+    """
+    n = int(opts.pop("objectives", 1))
+    info = _OPTIMIZERS.checked(name, opts, n)
+    if n != 1:
+        opts["objectives"] = n
+    return info.factory(domain, seed=seed, maximize=maximize, **opts)
+
+
+def register_searcher(name: str, factory: Callable[..., Any], *, multi_objective: bool,
+                      options: Iterable[str] | None = None) -> None:
+    """Make ``factory(space=, metric=, mode=, points_to_evaluate=, seed=, **options)`` -> a Tune
+    ``Searcher`` available as ``get_searcher(name, ...)``; ``multi_objective``: it takes lists of
+    metrics and modes."""
+    _SEARCHERS.register(name, factory, multi_objective, options)
+
+
+def list_searchers(multi_objective: bool | None = None) -> list[str]:
+    """Names :func:`get_searcher` takes (import paths work as well), sorted."""
+    return _SEARCHERS.names(multi_objective)
+
+
+def searcher_info(name: str) -> RegistryInfo:
+    """The factory and declared capabilities of a Tune searcher name, import path or entry point."""
+    return _SEARCHERS.info(name)
+
+
+def get_searcher(name: str, space: Any = None, metric: Any = None, mode: Any = None,
+                 points_to_evaluate: list | None = None, seed: Any = None, **opts: Any) -> Any:
+    """A Ray Tune ``Searcher`` by name (``lamcts``, ``random``, ``optuna-tpe``, ``hebo``, ...)."""
+    n = max(len(x) if isinstance(x, (list, tuple)) else 1 for x in (metric, mode))
+    info = _SEARCHERS.checked(name, opts, n)
+    return info.factory(space=space, metric=metric, mode=mode, points_to_evaluate=points_to_evaluate,
+                        seed=seed, **opts)
+
+
+# -- built-ins --------------------------------------------------------------------------------------
 def _optuna_tune(space=None, metric=None, mode=None, points_to_evaluate=None, seed=None, **opts):
     try:
         import optuna
@@ -47,83 +324,24 @@ def _hebo_tune(space=None, metric=None, mode=None, points_to_evaluate=None, seed
                       random_state_seed=seed, **opts)
 
 
-_SEARCHERS: dict[str, Callable[..., Any]] = {
-    "lamcts": _lamcts_tune,
-    "random": _random_tune,
-    "optuna-tpe": _optuna_tune,
-    "hebo": _hebo_tune,
-}
+def _builtins() -> None:
+    core, peers, tune = "gpunet_ray.searchers._core", "gpunet_ray.searchers._peers", "gpunet_ray.searchers._tune"
+    for name, factory, multi in (
+        ("lamcts", _Lazy(f"{core}:LAMCTS"), True),
+        ("lamcts-turbo", _Lazy(f"{core}:LAMCTS", fixed={"sampler": "turbo"}), True),
+        ("random", _Lazy(f"{peers}:RandomCore", ignored=("n_init",)), True),
+        ("optuna-tpe", _Lazy(f"{peers}:OptunaCore", fixed={"sampler": "tpe"}), False),
+        ("optuna-gp", _Lazy(f"{peers}:OptunaCore", fixed={"sampler": "gp"}), False),
+        ("hebo", _Lazy(f"{peers}:HEBOCore"), False),
+    ):
+        _OPTIMIZERS.register(name, factory, multi, origin="built-in")
+    for name, factory, multi in (
+        ("lamcts", _Lazy(f"{tune}:LAMCTSSearch"), True),
+        ("random", _Lazy(f"{tune}:RandomSearch"), True),
+        ("optuna-tpe", _optuna_tune, True),
+        ("hebo", _hebo_tune, False),
+    ):
+        _SEARCHERS.register(name, factory, multi, origin="built-in")
 
 
-def register_searcher(name: str, factory: Callable[..., Any]) -> None:
-    """Register a Tune searcher factory ``factory(space=, metric=, mode=, points_to_evaluate=, seed=, **opts)``."""
-    _SEARCHERS[name] = factory
-
-
-def list_searchers() -> list[str]:
-    """Names accepted by :func:`get_searcher`."""
-    return sorted(_SEARCHERS)
-
-
-def get_searcher(name: str, space=None, metric=None, mode=None, points_to_evaluate=None, seed=None, **opts):
-    """A Ray Tune ``Searcher`` by name (``lamcts``, ``random``, ``optuna-tpe``, ``hebo``)."""
-    if name not in _SEARCHERS:
-        raise ConfigError(f"unknown searcher {name!r}; use one of {', '.join(list_searchers())}")
-    return _SEARCHERS[name](space=space, metric=metric, mode=mode, points_to_evaluate=points_to_evaluate,
-                            seed=seed, **opts)
-
-
-def _opt_lamcts(domain, **kw):
-    from ._core import LAMCTS
-
-    return LAMCTS(domain, **kw)
-
-
-def _opt_turbo(domain, **kw):
-    from ._core import LAMCTS
-
-    return LAMCTS(domain, sampler="turbo", **kw)
-
-
-def _opt_random(domain, **kw):
-    from ._peers import RandomCore
-
-    kw.pop("n_init", None)
-    return RandomCore(domain, **kw)
-
-
-def _opt_optuna(sampler):
-    def make(domain, **kw):
-        from ._peers import OptunaCore
-
-        return OptunaCore(domain, sampler=sampler, **kw)
-
-    return make
-
-
-def _opt_hebo(domain, **kw):
-    from ._peers import HEBOCore
-
-    return HEBOCore(domain, **kw)
-
-
-_OPTIMIZERS: dict[str, Callable[..., Any]] = {
-    "lamcts": _opt_lamcts,
-    "lamcts-turbo": _opt_turbo,
-    "random": _opt_random,
-    "optuna-tpe": _opt_optuna("tpe"),
-    "optuna-gp": _opt_optuna("gp"),
-    "hebo": _opt_hebo,
-}
-
-
-def list_optimizers() -> list[str]:
-    """Names accepted by :func:`get_optimizer` (ask/tell objects, no Ray)."""
-    return sorted(_OPTIMIZERS)
-
-
-def get_optimizer(name: str, domain, *, seed=None, maximize=True, **opts):
-    """An ask/tell optimiser by name: ``ask(n) -> [config]``, ``tell(config, value, feasible=True)``."""
-    if name not in _OPTIMIZERS:
-        raise ConfigError(f"unknown optimiser {name!r}; use one of {', '.join(list_optimizers())}")
-    return _OPTIMIZERS[name](domain, seed=seed, maximize=maximize, **opts)
+_builtins()

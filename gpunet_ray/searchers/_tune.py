@@ -1,9 +1,9 @@
 """Ray Tune adapter: :class:`LAMCTSSearch`, a drop-in ``ray.tune.search.Searcher``.
 
 A thin layer over the ask/tell core: converts the space once (:meth:`LAMCTSSearch.convert_search_space`),
-maps trial ids to configs, applies the mode, filters NaN/inf/None results (told as infeasible), and
-saves/restores a versioned JSON state (no pickle) so that ``Tuner.restore`` resumes with no
-re-suggested points.
+filters NaN/inf/None results (told as infeasible), and keeps the core's state in its own. The
+trial-id mapping, the mode sign and the versioned JSON state, saved atomically (no pickle) so that
+``Tuner.restore`` resumes with no re-suggested points, are :class:`~._adapter.TuneAdapter`'s.
 
 The Tune contract it keeps (the one Ray's own searchers keep, e.g. ``OptunaSearch``):
 
@@ -22,26 +22,23 @@ The Tune contract it keeps (the one Ray's own searchers keep, e.g. ``OptunaSearc
 from __future__ import annotations
 
 import inspect
-import json
 import logging
-import os
 from typing import Any
 
 from ray.tune.search import Searcher
 
 from gpunet_ray.errors import ConfigError
 
+from ._adapter import TuneAdapter, core_objectives
 from ._core import LAMCTS, _finite, as_domain
-from ._domain import Domain, decode_value, encode_value, opaque_values
+from ._domain import Domain
 from ._peers import RandomCore
+from ._values import decode_value, encode_value, opaque_values
 
 __all__ = ["LAMCTSSearch", "RandomSearch", "SearcherSetupError"]
 
 logger = logging.getLogger(__name__)
 
-_FORMAT = "gpunet_ray.searchers.tune"
-_VERSION = 2
-_READS = (1, 2)
 _DEFAULT_METRIC = "_metric"
 
 
@@ -64,7 +61,7 @@ def _check_metric_mode(metric: Any, mode: Any) -> None:
         raise ConfigError(f"metric and mode lists must have the same length, got {metric!r}, {mode!r}")
 
 
-class LAMCTSSearch(Searcher):
+class LAMCTSSearch(TuneAdapter):
     """LA-MCTS + BO as a Ray Tune searcher.
 
     Args:
@@ -96,6 +93,9 @@ class LAMCTSSearch(Searcher):
     ``set_state`` (call ``super()``). The core's ``constraint`` callable is not saved: pass it again.
     """
 
+    STATE_FORMAT = "gpunet_ray.searchers.tune"
+    STATE_VERSION = 2
+    STATE_READS = (1, 2)
     _core_cls = LAMCTS
     #: instance attributes this class manages itself (everything else is a subclass's, see above).
     _OWN_ATTRS = frozenset({
@@ -128,7 +128,6 @@ class LAMCTSSearch(Searcher):
         self._space_src: Any = None
         self._domain: Domain | None = None
         self._core: LAMCTS | None = None
-        self._live: dict[str, dict] = {}  # trial id -> flat config
         self._last: dict[str, Any] = {}  # trial id -> last intermediate metric value
         self._completed: set[str] = set()
         self._unsaved_warned: set[str] = set()
@@ -173,9 +172,7 @@ class LAMCTSSearch(Searcher):
             raise SearcherSetupError(f"{type(self).__name__}: metric and mode must be set (got {self._metric!r}, "
                                      f"{self._mode!r}); pass them to the searcher or to TuneConfig")
         _check_metric_mode(self._metric, self._mode)
-        modes = self._mode if isinstance(self._mode, list) else [self._mode]
-        self._core = self._core_cls(self._domain, seed=self._seed, maximize=tuple(m == "max" for m in modes),
-                                    objectives=len(modes), **self._opts)
+        self._core = self._core_cls(self._domain, seed=self._seed, **core_objectives(self._mode), **self._opts)
         if self._evaluated_rewards is not None:
             for p, r in zip(self._points_to_evaluate, self._evaluated_rewards):
                 self._core.tell(p, r, feasible=_all_finite(r))
@@ -204,23 +201,20 @@ class LAMCTSSearch(Searcher):
         """The ask/tell core (created once space, metric and mode are known)."""
         return self._ensure_core()
 
-    # -- the loop ------------------------------------------------------------------------------------
-    def suggest(self, trial_id: str) -> dict | None:
+    # -- the loop (trial ids: TuneAdapter) -------------------------------------------------------------
+    def _new_trial(self, trial_id: str) -> dict | str | None:
+        """The flat config of a new trial: the next of ``points_to_evaluate``, else the core's."""
         core = self._ensure_core()
-        if trial_id in self._live:
-            return self._domain.to_config(self._live[trial_id])
         if self._max_concurrent and len(self._live) >= self._max_concurrent:
             return None
         if self._points_to_evaluate:
-            point = self._points_to_evaluate.pop(0)
-            flat = self._domain.flat(point)
+            flat = self._domain.flat(self._points_to_evaluate.pop(0))
             core.add_pending(flat)
-        else:
-            got = core.ask(1)
-            if not got:
-                return Searcher.FINISHED
-            flat = self._domain.flat(got[0])
-        self._live[trial_id] = flat
+            return flat
+        got = core.ask(1)
+        return self._domain.flat(got[0]) if got else Searcher.FINISHED
+
+    def _trial_config(self, flat: dict) -> dict:
         return self._domain.to_config(flat)
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
@@ -230,11 +224,8 @@ class LAMCTSSearch(Searcher):
             if v is not None:
                 self._last[trial_id] = v
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-        flat = self._live.pop(trial_id, None)
+    def _complete(self, trial_id: str, flat: dict, result: dict | None, error: bool) -> None:
         last = self._last.pop(trial_id, None)
-        if flat is None:
-            return  # unknown or already completed trial
         self._completed.add(trial_id)
         core = self._ensure_core()
         value = self._value(result) if result else None
@@ -261,16 +252,14 @@ class LAMCTSSearch(Searcher):
         core.tell(parameters, None if error else value, feasible=not error and _all_finite(value),
                   extra={"pruned": bool(pruned)} if pruned else None)
 
-    # -- state ----------------------------------------------------------------------------------------
-    def get_state(self) -> dict:
+    # -- state (format, version, save, restore: TuneAdapter) -------------------------------------------
+    def _state_body(self) -> dict:
         core = self._ensure_core()
         d = self._domain
         src = None
         if self._space_src is not None and hasattr(self._space_src, "to_dict") and hasattr(self._space_src, "dims"):
             src = {"search_space": self._space_src.to_dict()}
         return {
-            "format": _FORMAT,
-            "version": _VERSION,
             "searcher": type(self).__name__,
             "metric": self._metric,
             "mode": self._mode,
@@ -301,11 +290,7 @@ class LAMCTSSearch(Searcher):
                                "extend get_state/set_state to keep it", type(self).__name__, k, type(v).__name__)
         return out
 
-    def set_state(self, state: dict) -> None:
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise ConfigError("not a gpunet_ray Tune searcher state")
-        if int(state.get("version", -1)) not in _READS:
-            raise ConfigError(f"searcher state version {state.get('version')} is not supported (reads {_READS})")
+    def _load_state_body(self, state: dict) -> None:
         if self._domain is None:
             src = state.get("space")
             if src and "search_space" in src:
@@ -338,21 +323,6 @@ class LAMCTSSearch(Searcher):
             if k not in self._OWN_ATTRS:
                 setattr(self, k, decode_value(j))
 
-    def save(self, checkpoint_path: str) -> None:
-        """Write the JSON state atomically (the file name may end in ``.pkl``: Tune's template)."""
-        state = self.get_state()
-        tmp = f"{checkpoint_path}.tmp"
-        with open(tmp, "w") as f:
-            json.dump(state, f)
-        os.replace(tmp, checkpoint_path)
-
-    def restore(self, checkpoint_path: str) -> None:
-        with open(checkpoint_path) as f:
-            try:
-                state = json.load(f)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise ConfigError(f"{checkpoint_path!r} is not a JSON searcher state") from None
-        self.set_state(state)
 
 
 class RandomSearch(LAMCTSSearch):
