@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from ._cli import OneLineParser, run_cli
+from .cli import OneLineParser, run_cli
 from .errors import ConfigError, InvalidArchitecture
 from .search_space import ArchSpec, arch_stats, get_space, load_arch_file
 from .search_space.presets import PRESETS, get_preset

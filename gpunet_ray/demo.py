@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from ._cli import OneLineParser, run_cli
+from .cli import OneLineParser, run_cli
 
 PROG = "python -m gpunet_ray.demo"
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,6 +19,8 @@ __all__ = [
     "TooLarge",
     "MeasurementError",
     "MeasurementTimeout",
+    "UsageError",
+    "HubQueryMiss",
     "reason_of",
 ]
 
@@ -89,6 +91,18 @@ class MeasurementTimeout(GpunetRayError, TimeoutError):
     """A measurement took longer than the latency service's per-request timeout (its actor was replaced)."""
 
     reason = "latency_timeout"
+
+
+class UsageError(GpunetRayError):
+    """Bad command-line usage (an unknown flag, a malformed value)."""
+
+    reason = "usage_error"
+
+
+class HubQueryMiss(GpunetRayError):
+    """No hub entry meets the requested budget (``hub query`` exits 1 with it)."""
+
+    reason = "no_hub_entry"
 
 
 def reason_of(exc: BaseException) -> str:

@@ -26,8 +26,8 @@ import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ._cli import OneLineParser, run_cli
-from .errors import ConfigError, GpunetRayError
+from .cli import OneLineParser, run_cli
+from .errors import ConfigError, HubQueryMiss
 from .search_space import ArchSpec
 
 __all__ = ["HUB_COLUMNS", "tier_key", "select_hub", "write_hub", "read_hub", "query_hub", "merge_hubs",
@@ -39,10 +39,6 @@ HUB_COLUMNS = [
     "tier", "budget_ms", "batch", "backend", "device", "arch", "hash", "top1", "latency_ms", "latency_p90_ms",
     "params", "macs", "resolution", "baseline", "baseline_top1", "baseline_latency_ms", "arch_json", "onnx",
 ]
-
-
-class HubQueryMiss(GpunetRayError):
-    reason = "no_hub_entry"
 
 
 def tier_key(budget_ms: float, batch: int, backend: str, device: str) -> str:

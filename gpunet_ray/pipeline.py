@@ -27,7 +27,7 @@ import math
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .errors import reason_of
+from .errors import OverLatencyBudget, reason_of
 from .ledger import Candidate, Ledger, read_json, write_json_atomic
 from .search_space import ArchSpec, arch_stats
 
@@ -248,7 +248,7 @@ class CandidatePipeline:
             if c.status == "rejected":
                 self._tell(cid)
             elif c.latency_ms > limit:
-                self._set(cid, status="rejected", reason="over_latency_budget")
+                self._set(cid, status="rejected", reason=OverLatencyBudget.reason)
                 self._tell(cid)
             else:
                 self._set(cid, status="queued")

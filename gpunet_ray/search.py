@@ -17,7 +17,7 @@ import sys
 from dataclasses import replace
 from typing import Sequence
 
-from ._cli import OneLineParser, run_cli
+from .cli import OneLineParser, run_cli
 from .config import SearchConfig, load_config
 from .driver import run_search
 from .errors import ConfigError

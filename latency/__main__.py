@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gpunet_ray._cli import OneLineParser, key_values, run_cli
+from gpunet_ray.cli import OneLineParser, key_values, run_cli
 from gpunet_ray.errors import ConfigError
 
 PROG = "python -m gpunet_ray.latency"

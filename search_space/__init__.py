@@ -1,6 +1,6 @@
 """GPUNet architectures as data: ``ArchSpec``, block types, search spaces, statistics (torch-free)."""
 
-from .arch import ACTIVATIONS, ArchSpec, Layer, as_spec, load_arch_file, make_divisible
+from .spec import ACTIVATIONS, ArchSpec, Layer, as_spec, load_arch_file, make_divisible
 from .blocks import BlockType, get_block, list_blocks, register_block, unregister_block
 from .stats import ArchStats, arch_stats
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .arch import ArchSpec
+from .spec import ArchSpec
 from .blocks import get_block
 from .modules import IRB, ConvBnAct, FusedIRB, Head, SqueezeExcite
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .arch import Layer
+from .spec import Layer
 from .blocks import get_block, mid_channels, se_channels
 from .blocks.tail import D_TAIL_HIDDEN
 

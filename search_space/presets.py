@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gpunet_ray.errors import ConfigError
 
-from .arch import ArchSpec
+from .spec import ArchSpec
 
 __all__ = ["PRESETS", "get_preset", "PUBLISHED"]
 

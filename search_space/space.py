@@ -18,7 +18,7 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError, InvalidArchitecture
 
-from .arch import ACTIVATIONS, ArchSpec, Layer
+from .spec import ACTIVATIONS, ArchSpec, Layer
 from .blocks import STAGE_CHOICES, blocks_with_role, get_block
 
 __all__ = ["StageSpec", "SearchSpace", "Dim"]

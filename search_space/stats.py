@@ -37,7 +37,7 @@ from typing import Any, Mapping
 
 from gpunet_ray.errors import ConfigError, InvalidArchitecture, TooLarge
 
-from .arch import ArchSpec, Layer
+from .spec import ArchSpec, Layer
 from .blocks import get_block, mid_channels, se_channels
 from .blocks.base import fmt_count as _fmt_count
 

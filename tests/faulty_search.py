@@ -95,7 +95,7 @@ def main() -> int:
     args, rest = ap.parse_known_args()
     point, _, nth = args.kill_at.partition(":")
     install(point, int(nth or 1))
-    from gpunet_ray._cli import run_cli
+    from gpunet_ray.cli import run_cli
     from gpunet_ray.search import PROG, main as search_main
 
     return run_cli(search_main, rest, prog=PROG)

@@ -113,7 +113,7 @@ def test_builtin_requires_gpu_flags():
 def test_cli_measures_with_an_import_path(capsys, tmp_path, spec):
     import json
 
-    from gpunet_ray._cli import run_cli
+    from gpunet_ray.cli import run_cli
     from gpunet_ray.latency.__main__ import PROG, main
 
     arch = tmp_path / "a.json"

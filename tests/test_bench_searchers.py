@@ -90,7 +90,7 @@ def test_cli_dispatch_and_errors(tmp_path, capsys):
 
 
 def test_searcher_variants_parse_and_bad_ones_exit_2():
-    from gpunet_ray._cli import UsageError
+    from gpunet_ray.cli import UsageError
     from gpunet_ray.bench.searchers import parse_variant
 
     assert parse_variant("lamcts[target_transform=power,cp=0.2]") == ("lamcts", {"target_transform": "power",
@@ -123,7 +123,7 @@ def test_merge_combines_filters_and_refuses_mixed_budgets(tmp_path, capsys):
     assert (out / "table_x.md").read_text().startswith("| problem | random | lamcts |")
     b["meta"]["evals"] = 50
     (tmp_path / "b.json").write_text(json.dumps(b))
-    from gpunet_ray._cli import run_cli
+    from gpunet_ray.cli import run_cli
 
     assert run_cli(main, ["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(out)],
                    prog="bench") == 2

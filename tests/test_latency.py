@@ -408,7 +408,7 @@ def synthetic_table():
 def test_features_are_fixed_length_for_any_spec():
     names = feature_names()
     for path in sorted(REF.glob("GPUNet-*.json")) or []:
-        from gpunet_ray.search_space.arch import load_arch_file
+        from gpunet_ray.search_space.spec import load_arch_file
 
         f = arch_features(load_arch_file(path))
         assert f.shape == (len(names),) and np.all(np.isfinite(f))

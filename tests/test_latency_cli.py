@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gpunet_ray._cli import run_cli
+from gpunet_ray.cli import run_cli
 from gpunet_ray.latency.__main__ import PROG, main
 from gpunet_ray.search_space import get_space
 

@@ -179,7 +179,7 @@ def test_arch_export_limit_can_be_raised(tmp_path, capsys):
 
 @pytest.mark.parametrize("cmd", ["measure", "table"])
 def test_latency_cli_refuses_without_writing(tmp_path, capsys, cmd):
-    from gpunet_ray._cli import run_cli
+    from gpunet_ray.cli import run_cli
     from gpunet_ray.latency.__main__ import PROG, main
 
     f = tmp_path / "big.json"

@@ -10,7 +10,7 @@ import sys
 from importlib import import_module
 from typing import Sequence
 
-from gpunet_ray._cli import UsageError, run_cli
+from gpunet_ray.cli import UsageError, run_cli
 
 SUBCOMMANDS: dict[str, str] = {
     "searchers": "gpunet_ray.bench.searchers",

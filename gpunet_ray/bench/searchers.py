@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gpunet_ray._cli import OneLineParser, UsageError, key_values
+from gpunet_ray.cli import OneLineParser, UsageError, key_values
 
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
 
@@ -490,6 +490,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from gpunet_ray._cli import run_cli
+    from gpunet_ray.cli import run_cli
 
     sys.exit(run_cli(main, prog="python -m gpunet_ray.bench searchers"))

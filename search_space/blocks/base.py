@@ -19,7 +19,7 @@ from gpunet_ray.errors import InvalidArchitecture, TooLarge
 if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
-    from ..arch import Layer
+    from ..spec import Layer
 
 __all__ = [
     "BlockType", "StageChoice", "STAGE_CHOICES", "FEATURE_KINDS", "ROLES", "ACTIVATIONS", "Counter",

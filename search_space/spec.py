@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from gpunet_ray.errors import InvalidArchitecture
 
@@ -377,7 +377,3 @@ def as_spec(arch: Any) -> ArchSpec:
         f"cannot read an architecture from a {type(arch).__name__}; pass an arch string, GPUNet JSON or ArchSpec"
     )
 
-
-def iter_blocks(spec: ArchSpec) -> Iterable[Layer]:
-    """The stage blocks of ``spec`` (neither stem nor tail)."""
-    return (layer for layer in spec.layers if get_block(layer.type).role == "block")
