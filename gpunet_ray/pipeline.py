@@ -1,24 +1,13 @@
-"""The candidate pipeline, Ray-free: ask -> pre-screen -> measure -> reject or queue -> train -> tell.
+"""The candidate pipeline, Ray-free: ask -> dedupe -> pre-screen -> measure -> reject or queue ->
+train -> tell (docs/ARCHITECTURE.md shows the flow).
 
-:class:`CandidatePipeline` owns one search's candidates (a :class:`~gpunet_ray.ledger.Ledger`)
-and its optimiser core. For every training slot it is offered (:meth:`next`), it:
-
-1. asks the core for configs (the ask is recorded in the ledger, then the core's state is saved);
-2. drops networks that are already candidates (two configs can decode to one network):
-   ``skipped`` / ``duplicate of ...``, told the original's outcome, never measured twice;
-3. pre-screens with the learned latency predictor (clearly over every budget: ``rejected`` /
-   ``predicted_over_budget``, told as infeasible, never measured);
-4. measures the rest through ``measure`` (the latency pool's ``submit``; futures or records);
-5. rejects those over the largest budget (``over_latency_budget``), queues the others;
-6. hands the first queued candidate out for training.
-
-Results come back through :meth:`finish` (trained, failed with a reason, or, for a trial stopped
-before its final epoch, queued again). The core is told every final outcome, with the measured
-latency as a second objective when there are several budgets.
-
-Durability: every change is first written to the ledger (fsynced), then acted on; the core's
-state is then saved atomically (``snapshot_path``). :meth:`recover` rebuilds the pipeline from the
-two after a kill at any moment. The Ray Tune adapter is :mod:`gpunet_ray.tune_adapter`.
+:class:`CandidatePipeline` owns one search's candidates (a :class:`~gpunet_ray.ledger.Ledger`) and
+its optimiser core. A network that is already a candidate is ``skipped`` (``duplicate of ...``) and
+told the original's outcome; the learned predictor rejects clear misses without a measurement; the
+latency pool's measurement rejects (``over_latency_budget``) or queues the rest; :meth:`next` hands
+out queued candidates; :meth:`finish` resolves trials. Every change is written to the ledger
+(fsynced) before anything acts on it, then the core's state is saved atomically; :meth:`recover`
+rebuilds everything after a kill at any moment. The Ray Tune adapter is :mod:`gpunet_ray.tune_adapter`.
 """
 
 from __future__ import annotations
@@ -39,17 +28,10 @@ SNAPSHOT_VERSION = 1
 class CandidatePipeline:
     """One search's candidates, gate and optimiser core (see the module docstring).
 
-    Args:
-        space: the search space (``from_config`` decodes the core's configs).
-        budgets_ms: latency budgets; several make the core two-objective (top-1 up, latency down).
-        core: the ask/tell optimiser (``ask``, ``tell``, ``state_dict``, ``load_state_dict``).
-        ledger: where candidates live and are recorded.
-        measure: ``measure(specs) -> [future or LatencyRecord]`` (the latency pool's ``submit``).
-        baselines: ``[(name, arch_string)]`` trained first, with the same recipe.
-        max_candidates / max_trials: caps on suggested candidates and searched training trials.
-        epochs: the recipe's epochs: a result at this epoch is final.
-        batch: configs asked per round; predictor_margin: the pre-screen's factor on the budget.
-        snapshot_path: the core's saved state; on_event: ``on_event(status, candidate)`` per change.
+    ``core``: ask/tell optimiser; ``measure(specs) -> [future or LatencyRecord]`` (the latency pool's
+    ``submit``); ``baselines``: ``[(name, arch_string)]`` trained first; ``epochs``: a result at this
+    epoch is final; ``batch``: configs asked per round; ``predictor_margin``: the pre-screen's factor
+    on the largest budget; ``snapshot_path``: the core's saved state; ``on_event(status, candidate)``.
     """
 
     def __init__(self, space, budgets_ms: Sequence[float], core, ledger: Ledger, measure: Callable,
