@@ -173,7 +173,8 @@ def _stop_when_training(tmp_path, data, sig: int) -> tuple[Path, subprocess.Comp
 
 
 @pytest.mark.timeout(1200)
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, pytest.param(signal.SIGINT, marks=pytest.mark.slow)],
+                         ids=["SIGTERM", "SIGINT"])
 def test_graceful_stop_then_resume(tmp_path, data, sig):
     out, res = _stop_when_training(tmp_path, data, sig)
     assert res.returncode == 128 + sig, res.stderr[-3000:]
