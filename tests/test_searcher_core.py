@@ -322,6 +322,24 @@ def test_registry_names():
         get_optimizer("nope", sphere_domain(2))
 
 
+def test_one_unit_cube_encoding():
+    """Param, Domain and the search spaces' dims encode choice i of n at (i + 0.5) / n."""
+    from gpunet_ray.search_space import get_space
+    from gpunet_ray.searchers import as_domain, bin_centre, bin_index, choice_to_unit, unit_to_choice
+
+    u = np.linspace(-0.1, 1.1, 241)
+    assert list(bin_index(u, 3)) == [bin_index(float(x), 3) for x in u] and bin_index(1.0, 3) == 2
+    assert bin_centre(np.arange(4), 4).tolist() == [0.125, 0.375, 0.625, 0.875]
+    space = get_space("gpunet")
+    dom = as_domain(space)
+    for d, p in zip(space.dims, dom.params):
+        assert [choice_to_unit(d.choices, c) for c in d.choices] == [p.to_unit(c) for c in d.choices]
+        assert [d.encode(c) for c in d.choices] == [p.to_unit(c) for c in d.choices]
+        assert [unit_to_choice(d.choices, x) for x in u] == [p.from_unit(x) for x in u] == [d.decode(x) for x in u]
+    cfg = space.sample_configs(np.random.default_rng(0), 1)[0]
+    assert np.array_equal(space.config_to_vector(cfg), dom.to_unit([cfg])[0])
+
+
 def test_power_target_transform_is_validated_and_handles_heavy_tails():
     with pytest.raises(ConfigError, match="target_transform"):
         LAMCTS(sphere_domain(2), target_transform="log")

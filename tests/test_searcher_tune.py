@@ -154,3 +154,55 @@ def test_tuner_end_to_end_and_restore(ray_local, tmp_path):
     assert len(configs) == 12 and len(keys) == 12  # nothing re-suggested after the restore
     assert all(c["opt"]["fixed"] == 7 for c in configs)
     assert sum(r.metrics.get("loss") is not None for r in grid) == 12
+
+
+# -- the adapter base LAMCTSSearch shares with the search's own GatedSearch -----------------------
+class _Rec:  # a latency record, reduced to what the pipeline reads
+    median_ms, p90_ms, cv, n, backend, device = 0.4, 0.4, 0.01, 5, "synthetic", "cpu"
+
+
+class _Pool:  # the latency pool, without Ray
+    def submit(self, specs):
+        return [_Rec() for _ in specs]
+
+
+def _gated(folder):
+    from gpunet_ray.config import LatencyConfig
+    from gpunet_ray.tune_adapter import GatedSearch
+
+    folder.mkdir(exist_ok=True)
+    gs = GatedSearch(space="tiny", num_classes=10, budgets_ms=(0.5,), latency=LatencyConfig(),
+                     cache_path=str(folder / "c.sqlite"), log_path=str(folder / "log.jsonl"), verbose=False,
+                     trial_constants={"k": 1}, epochs=1)
+    gs._service, gs._metrics = _Pool(), False
+    return gs
+
+
+def test_gated_search_shares_the_adapter_base(tmp_path):
+    from gpunet_ray.searchers import TuneAdapter
+
+    gs = _gated(tmp_path / "a")
+    assert isinstance(gs, TuneAdapter) and issubclass(LAMCTSSearch, TuneAdapter)
+    a = gs.suggest("t1")
+    assert a["k"] == 1 and gs.suggest("t1") == a  # Tune asking again: the same candidate
+    b = gs.suggest("t2")
+    assert b["candidate_id"] != a["candidate_id"]
+    gs.on_trial_complete("t1", {"top1": 50.0, "epoch": 1, "done": True})
+    gs.on_trial_complete("t1", {"top1": 99.0, "epoch": 1, "done": True})  # a second completion: ignored
+    assert gs.pipeline.ledger[a["candidate_id"]].top1 == 50.0
+    path = tmp_path / "a" / "searcher-state-x.pkl"
+    gs.save(str(path))
+    state = json.loads(path.read_text())
+    assert (state["format"], state["version"], state["trials"]) == ("gpunet_ray.gated_search", 2,
+                                                                   {"t2": b["candidate_id"]})
+    assert not [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")]  # written atomically
+    fresh = _gated(tmp_path / "b")
+    fresh.restore(str(path))
+    assert fresh.suggest("t2") == b  # the trial in flight keeps its candidate
+    for bad, needle in (({**state, "format": "x"}, "not a gpunet_ray.gated_search"),
+                        ({**state, "version": 1}, "version 1 is not supported")):
+        with pytest.raises(ConfigError, match=needle):
+            fresh.set_state(bad)
+    path.write_bytes(b"\x80\x04pickled")
+    with pytest.raises(ConfigError, match="not a JSON searcher state"):
+        fresh.restore(str(path))
