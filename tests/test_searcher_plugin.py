@@ -32,6 +32,7 @@ from gpunet_ray.searchers import (
     searcher_info,
 )
 
+from test_golden import CONFIG as GOLDEN
 from toy_optimizer import ToyCore, toy_config
 
 TESTS = Path(__file__).resolve().parent
@@ -158,14 +159,7 @@ def test_cli_help_lists_entry_point_optimizers(tmp_path):
     assert res.returncode == 0 and "toy-ep" in " ".join(res.stdout.split()), res.stdout + res.stderr
 
 
-CONFIG = {
-    "space": "tiny", "trials": 2, "concurrency": 1, "baselines": False,
-    "latency": {"backend": "synthetic", "threads": 1},
-    "train": {"epochs": 1, "batch_size": 32, "threads": 1, "loader": "torchvision",
-              "recipe": {"resolution": 32, "limit_train_batches": 4, "limit_val_batches": 2, "hflip": False,
-                         "crop_scale": [0.5, 1.0], "warmup_epochs": 0.1}},
-    "cluster": {"address": "local"},
-}
+CONFIG = {**GOLDEN, "trials": 2}  # the golden run's fast search (tiny space, synthetic latency), two trials
 
 
 @pytest.fixture(scope="module")

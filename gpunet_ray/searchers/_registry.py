@@ -124,6 +124,20 @@ def _import_path(path: str, what: str) -> Any:
     return obj
 
 
+def _entry_points(group: str) -> dict:
+    """``{name: EntryPoint}`` of an entry-point group (the first one of a name wins)."""
+    from importlib.metadata import entry_points
+
+    try:
+        eps = entry_points(group=group)
+    except Exception:  # noqa: BLE001 - broken metadata of some distribution must not break the built-ins
+        return {}
+    out: dict = {}
+    for ep in eps:
+        out.setdefault(ep.name, ep)
+    return out
+
+
 class _Registry:
     """One concept's names: built-ins, this process's registrations, import paths, entry points."""
 
@@ -144,21 +158,8 @@ class _Registry:
         self._entries[name] = (factory, bool(multi_objective), None if options is None else frozenset(options),
                                origin)
 
-    def _entry_points(self) -> dict:
-        """``{name: EntryPoint}`` of :attr:`group` (the first one of a name wins)."""
-        from importlib.metadata import entry_points
-
-        try:
-            eps = entry_points(group=self.group)
-        except Exception:  # noqa: BLE001 - broken metadata of some distribution must not break the built-ins
-            return {}
-        out: dict = {}
-        for ep in eps:
-            out.setdefault(ep.name, ep)
-        return out
-
     def names(self, multi_objective: bool | None = None) -> list[str]:
-        names = sorted(set(self._entries) | set(self._entry_points()))
+        names = sorted(set(self._entries) | set(_entry_points(self.group)))
         if multi_objective is None:
             return names
         out = []
@@ -178,7 +179,7 @@ class _Registry:
         if ":" in name:
             obj, origin = _import_path(name, self.what), "import path"
         else:
-            ep = self._entry_points().get(name)
+            ep = _entry_points(self.group).get(name)
             if ep is None:
                 raise ConfigError(f"unknown {self.what} {name!r}; use one of {', '.join(self.names())}, "
                                   f"or {self.form}")
