@@ -12,10 +12,22 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from . import _registry
 from ._domain import KINDS, Domain, Param
 from ._param import bin_centre, bin_index, choice_to_unit, unit_to_choice
-from ._registry import *  # noqa: F403 - the registries' public names (their __all__)
+from ._registry import (
+    OPTIMIZER_GROUP,
+    SEARCHER_GROUP,
+    RegistryInfo,
+    get_optimizer,
+    get_searcher,
+    list_optimizers,
+    list_searchers,
+    optimizer_help,
+    optimizer_info,
+    register_optimizer,
+    register_searcher,
+    searcher_info,
+)
 
 __all__ = [
     "LAMCTS",
@@ -32,7 +44,18 @@ __all__ = [
     "bin_index",
     "choice_to_unit",
     "unit_to_choice",
-    *_registry.__all__,
+    "RegistryInfo",
+    "OPTIMIZER_GROUP",
+    "SEARCHER_GROUP",
+    "register_optimizer",
+    "list_optimizers",
+    "optimizer_info",
+    "optimizer_help",
+    "get_optimizer",
+    "register_searcher",
+    "list_searchers",
+    "searcher_info",
+    "get_searcher",
 ]
 
 _LAZY = {
