@@ -1,6 +1,6 @@
 """Input pipelines behind one factory: DALI on the GPU, DALI on the CPU, torchvision.
 
-All three read the same file list (:func:`gpunet_ray.data.scan_split`) and apply the same
+All three read the same file list (:func:`gpunet_ray.trainables.dataset.scan_split`) and apply the same
 augmentations:
 
 * train: random-resized crop (area ``crop_scale``, aspect ``crop_ratio``) to ``resolution``,
@@ -16,7 +16,7 @@ DALI is imported lazily: ``loader="auto"`` picks DALI when it imports, else torc
 ``loader="dali"`` without DALI raises :class:`~gpunet_ray.errors.BackendUnavailable`.
 
 Bad images. The training loop gives the loaders only files that passed
-:func:`gpunet_ray.data.verify_split` (empty, unreadable, non-image and truncated files are found
+:func:`gpunet_ray.trainables.dataset.verify_split` (empty, unreadable, non-image and truncated files are found
 there). What only decoding reveals is handled here:
 
 * torchvision: an image that fails to decode raises :class:`~gpunet_ray.errors.DatasetError`
@@ -37,8 +37,9 @@ from typing import Iterator
 
 import torch
 
-from gpunet_ray.data import SplitFiles, scan_split
 from gpunet_ray.errors import BackendUnavailable, ConfigError, DatasetError
+
+from .dataset import SplitFiles, scan_split
 
 __all__ = ["LOADERS", "Augment", "make_loader", "dali_available", "resolve_loader", "DaliLoader", "TorchvisionLoader"]
 

@@ -14,7 +14,7 @@ Trial config keys (``config`` is the dict Tune passes to the trainable):
   ``"cuda"``; ``"num_threads"``: torch CPU threads for this trial (default 1: cores are shared);
   ``"loader_threads"``: DALI threads / torchvision workers (default 1).
 * ``"teacher"``: optional knowledge-distillation teacher, ``{"arch": ..., "weights": path}`` or any
-  form :func:`~gpunet_ray.trainables.loop.resolve_teacher` accepts.
+  form :func:`~gpunet_ray.trainables.teacher.resolve_teacher` accepts.
 * ``"num_classes"``: optional; checked against the dataset.
 * ``"resume_checkpoint"``: optional folder of an earlier run's checkpoint of the same candidate
   (set by ``--resume``); used when Tune has no checkpoint of its own for the trial, ignored when
@@ -35,7 +35,7 @@ Before building, the network's size is computed from its statistics against the 
 activations at ``recipe.batch_size``): a larger candidate is reported as infeasible with
 ``reason="too_large"`` (:class:`TooLarge`).
 
-Bad image files (:mod:`gpunet_ray.data`): by default a bad file in the data is a
+Bad image files (:mod:`gpunet_ray.trainables.dataset`): by default a bad file in the data is a
 :class:`DatasetError` (raised by :func:`check_trial_config` in the driver, once, naming the first
 few); with ``config["skip_bad"] = True`` they are left out and every epoch's result counts them
 (``bad_images``, ``bad_val_images``; ``val_images`` is the accuracy's denominator).
@@ -105,12 +105,12 @@ def spec_from_config(config: Mapping[str, Any]):
 def check_trial_config(config: Mapping[str, Any]):
     """Check what every trial shares before starting any (dataset, recipe, loader, device).
 
-    Returns the :class:`~gpunet_ray.data.DatasetInfo`. Raises DatasetError / ConfigError /
+    Returns the :class:`~gpunet_ray.trainables.dataset.DatasetInfo`. Raises DatasetError / ConfigError /
     BackendUnavailable; call it in the driver so a bad path fails once, not in every trial.
     """
-    from gpunet_ray.data import check_dataset
     from gpunet_ray.search_space.stats import Limits
 
+    from .dataset import check_dataset
     from .loaders import resolve_loader
     from .recipe import Recipe
     from .loop import resolve_device
@@ -151,7 +151,8 @@ def run_candidate(
 
     report: ``report(metrics, checkpoint_dir_or_None)``. Returns the last reported metrics.
     """
-    from .loop import load_teacher, resolve_teacher, train
+    from .loop import train
+    from .teacher import load_teacher, resolve_teacher
 
     last: dict = {}
 
@@ -197,7 +198,7 @@ def train_candidate(config: dict) -> None:
     """
     from ray import tune
 
-    from .loop import load_checkpoint
+    from .checkpoint import load_checkpoint
 
     resume = None
     ckpt = tune.get_checkpoint()
@@ -218,7 +219,7 @@ def train_candidate(config: dict) -> None:
 
 def _earlier_checkpoint(path: str):
     """The state in an earlier run's checkpoint folder, or None (missing, torn or foreign: start over)."""
-    from .loop import load_checkpoint
+    from .checkpoint import load_checkpoint
 
     if not Path(path).exists():  # e.g. written on another node's local disk
         return None
