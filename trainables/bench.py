@@ -163,17 +163,10 @@ def _tiny_specs():
     return {name: space.from_config({d.name: f(d) for d in space.all_dims}) for name, f in pick.items()}
 
 
-def _run(argv: Sequence[str] | None) -> int:
-    from gpunet_ray.data import make_demo
+def _options(args) -> tuple[list[int], set[str], dict, list[str], bool, list[str]]:
+    """The checked options: ``(sizes, skip, specs, names, cuda, precisions)``; bad input -> ConfigError."""
     from gpunet_ray.errors import ConfigError
 
-    from .loaders import dali_available
-
-    args = _parser().parse_args(argv)
-    import logging
-
-    # A capped pass leaves DALI mid-epoch; its "cannot reset" warning is expected here.
-    logging.getLogger().setLevel(logging.ERROR)
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
@@ -200,6 +193,85 @@ def _run(argv: Sequence[str] | None) -> int:
     precisions = [x.strip() for x in (args.precisions or ("fp32,amp" if cuda else "fp32")).split(",") if x.strip()]
     if not precisions or set(precisions) - {"fp32", "amp"} or ("amp" in precisions and not cuda):
         raise ConfigError(f"--precisions takes fp32 and/or amp (amp needs --device cuda); got {args.precisions!r}")
+    return sizes, skip, specs, names, cuda, precisions
+
+
+def _pipeline_part(args, dirs: dict, loaders: list[str], resolution: int) -> list[dict]:
+    rows = []
+    for size, d in dirs.items():
+        res = args.pipeline_resolution or (resolution if size <= 64 else 224)
+        for loader in loaders:
+            counts = [args.threads, 1] if loader == "dali" else [args.threads, 1, 0]
+            for threads in dict.fromkeys(counts):
+                r = bench_pipeline(d, loader, resolution=res, batch_size=args.batch_size, threads=threads,
+                                   repeats=args.repeats, device=args.device, max_images=args.max_images)
+                r.update(image_side=size, resolution=res)
+                rows.append(r)
+                print(f"pipeline {size}px->{res}: {r['loader']:<11} threads/workers {threads}: "
+                      f"{r['images_per_s']:8.0f} img/s (min {r['min']:.0f}, max {r['max']:.0f})", flush=True)
+    return rows
+
+
+def _step_part(args, names: list[str], specs: dict, cuda: bool, precisions: list[str]) -> list[dict]:
+    from gpunet_ray.search_space.presets import PRESETS
+
+    rows = []
+    for name in names:
+        spec = specs[name]
+        preset = name in PRESETS
+        res_px = args.resolution or (spec.resolution if preset else 64)
+        # Thread count matters on the CPU only; on a GPU time one host thread.
+        for threads in ([1] if cuda else sorted({1, args.threads})):
+            for prec in precisions:
+                r = bench_train_step(spec, resolution=res_px, batch_size=args.batch_size, threads=threads,
+                                     steps=args.steps, device=args.device,
+                                     num_classes=spec.num_classes if preset else 10,
+                                     amp=prec == "amp", channels_last=prec == "amp")
+                r.update(arch=name, arch_string=spec.arch_string, resolution=res_px, precision=prec)
+                rows.append(r)
+                print(f"train step {name:<8} ({r['params']:>8} params) {res_px}px {prec:<4}, "
+                      f"{threads} thread(s): {r['images_per_s']:7.0f} img/s "
+                      f"({r['step_ms']:.1f} ms / batch {args.batch_size})", flush=True)
+    return rows
+
+
+def _epoch_part(args, specs: dict, dirs: dict, loaders: list[str], cuda: bool) -> list[dict]:
+    from gpunet_ray.search_space.presets import PRESETS, get_preset
+
+    from .loop import train
+
+    ename = args.epoch_arch.strip().lower()
+    espec = specs.get(ename) or get_preset(ename)
+    eres = args.resolution or (espec.resolution if ename in PRESETS else 64)
+    d = dirs.get(28) or next(iter(dirs.values()))
+    # CPU protocol: 1 torch thread + 1 loader thread (like one trial of many on a node);
+    # on a GPU the loader gets --threads workers, as a GPU trial's CPUs would.
+    lthreads = args.threads if cuda else 1
+    rows = []
+    for loader in loaders:
+        recipe = {"epochs": 1, "batch_size": args.batch_size, "resolution": eres}
+        res = train(espec, d, recipe, loader=loader, device=args.device, num_threads=1,
+                    loader_threads=lthreads)
+        m = res.metrics
+        rows.append({"arch": ename, "resolution": eres, "loader": m["loader"],
+                     "images_per_s": m["images_per_s"], "top1": m["top1"],
+                     "torch_threads": 1, "loader_threads": lthreads})
+        print(f"proxy epoch ({ename}, {eres}px, 1 torch thread + {lthreads} loader thread(s)) "
+              f"{m['loader']:<11}: {m['images_per_s']:6.0f} img/s, top1 {m['top1']:.1f} %", flush=True)
+    return rows
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from gpunet_ray.data import make_demo  # the bench's own demo sets (a CLI, like gpunet_ray.data)
+
+    from .loaders import dali_available
+
+    args = _parser().parse_args(argv)
+    import logging
+
+    # A capped pass leaves DALI mid-epoch; its "cannot reset" warning is expected here.
+    logging.getLogger().setLevel(logging.ERROR)
+    sizes, skip, specs, names, cuda, precisions = _options(args)
     resolution = args.resolution or 64
     tmp = None
     root = Path(args.data) if args.data else Path(tmp := tempfile.mkdtemp(prefix="gpunet_bench_"))
@@ -219,56 +291,11 @@ def _run(argv: Sequence[str] | None) -> int:
             make_demo(d, size=size)
             dirs[size] = str(d)
         if "pipeline" not in skip:
-            for size, d in dirs.items():
-                res = args.pipeline_resolution or (resolution if size <= 64 else 224)
-                rows = []
-                for loader in loaders:
-                    counts = [args.threads, 1] if loader == "dali" else [args.threads, 1, 0]
-                    for threads in dict.fromkeys(counts):
-                        r = bench_pipeline(d, loader, resolution=res, batch_size=args.batch_size, threads=threads,
-                                           repeats=args.repeats, device=args.device, max_images=args.max_images)
-                        r.update(image_side=size, resolution=res)
-                        rows.append(r)
-                        print(f"pipeline {size}px->{res}: {r['loader']:<11} threads/workers {threads}: "
-                              f"{r['images_per_s']:8.0f} img/s (min {r['min']:.0f}, max {r['max']:.0f})", flush=True)
-                results["pipeline"] += rows
+            results["pipeline"] += _pipeline_part(args, dirs, loaders, resolution)
         if "step" not in skip:
-            for name in names:
-                spec = specs[name]
-                preset = name in PRESETS
-                res_px = args.resolution or (spec.resolution if preset else 64)
-                # Thread count matters on the CPU only; on a GPU time one host thread.
-                for threads in ([1] if cuda else sorted({1, args.threads})):
-                    for prec in precisions:
-                        r = bench_train_step(spec, resolution=res_px, batch_size=args.batch_size, threads=threads,
-                                             steps=args.steps, device=args.device,
-                                             num_classes=spec.num_classes if preset else 10,
-                                             amp=prec == "amp", channels_last=prec == "amp")
-                        r.update(arch=name, arch_string=spec.arch_string, resolution=res_px, precision=prec)
-                        results["step"].append(r)
-                        print(f"train step {name:<8} ({r['params']:>8} params) {res_px}px {prec:<4}, "
-                              f"{threads} thread(s): {r['images_per_s']:7.0f} img/s "
-                              f"({r['step_ms']:.1f} ms / batch {args.batch_size})", flush=True)
+            results["step"] += _step_part(args, names, specs, cuda, precisions)
         if "epoch" not in skip:
-            from .loop import train
-
-            ename = args.epoch_arch.strip().lower()
-            espec = specs.get(ename) or get_preset(ename)
-            eres = args.resolution or (espec.resolution if ename in PRESETS else 64)
-            d = dirs.get(28) or next(iter(dirs.values()))
-            # CPU protocol: 1 torch thread + 1 loader thread (like one trial of many on a node);
-            # on a GPU the loader gets --threads workers, as a GPU trial's CPUs would.
-            lthreads = args.threads if cuda else 1
-            for loader in loaders:
-                recipe = {"epochs": 1, "batch_size": args.batch_size, "resolution": eres}
-                res = train(espec, d, recipe, loader=loader, device=args.device, num_threads=1,
-                            loader_threads=lthreads)
-                m = res.metrics
-                results["epoch"].append({"arch": ename, "resolution": eres, "loader": m["loader"],
-                                         "images_per_s": m["images_per_s"], "top1": m["top1"],
-                                         "torch_threads": 1, "loader_threads": lthreads})
-                print(f"proxy epoch ({ename}, {eres}px, 1 torch thread + {lthreads} loader thread(s)) "
-                      f"{m['loader']:<11}: {m['images_per_s']:6.0f} img/s, top1 {m['top1']:.1f} %", flush=True)
+            results["epoch"] += _epoch_part(args, specs, dirs, loaders, cuda)
     finally:
         if tmp is not None:
             import shutil
