@@ -14,14 +14,12 @@ one line and writes nothing.
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from .cli import OneLineParser, run_cli
+from .cli import OneLineParser, positive_number, run_cli
 from .errors import ConfigError, InvalidArchitecture
 from .search_space import ArchSpec, arch_stats, get_space, load_arch_file
 from .search_space.presets import PRESETS, get_preset
@@ -50,27 +48,12 @@ def _parser() -> OneLineParser:
     exp.add_argument("--onnx", required=True, help="output .onnx path")
     exp.add_argument("--fp16", action="store_true", help="export FP16 weights and input")
     exp.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the pinned one)")
-    exp.add_argument("--max-params", type=_limit_arg(int), default=None,
+    exp.add_argument("--max-params", type=positive_number(integer=True), default=None,
                      help="refuse networks with more parameters (default 1e9)")
-    exp.add_argument("--max-activation-gb", type=_limit_arg(float), default=None,
+    exp.add_argument("--max-activation-gb", type=positive_number(), default=None,
                      help="refuse networks needing more activation memory at batch 1, in GB (default 32)")
     sub.add_parser("presets", help="list built-in architectures")
     return p
-
-
-def _limit_arg(conv):
-    """argparse type for a positive size limit (``1e9`` accepted for integers)."""
-
-    def parse(text: str):
-        try:
-            v = float(text)
-        except ValueError:
-            v = math.nan
-        if not (math.isfinite(v) and v > 0):
-            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-        return conv(v)
-
-    return parse
 
 
 def describe(spec: ArchSpec) -> dict:

@@ -9,7 +9,7 @@ from typing import Callable, NoReturn, Sequence
 
 from .errors import GpunetRayError, UsageError
 
-__all__ = ["OneLineParser", "run_cli", "key_values", "UsageError"]
+__all__ = ["OneLineParser", "run_cli", "key_values", "positive_number", "UsageError"]
 
 
 def key_values(items: Sequence[str], what: str, example: str) -> dict:
@@ -27,6 +27,23 @@ def key_values(items: Sequence[str], what: str, example: str) -> dict:
         except yaml.YAMLError:
             out[key.strip()] = val
     return out
+
+
+def positive_number(integer: bool = False):
+    """An argparse ``type``: a finite positive number (``1e9`` accepted for integers)."""
+
+    def parse(text: str):
+        import math
+
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+        return int(v) if integer else v
+
+    return parse
 
 
 class OneLineParser(argparse.ArgumentParser):

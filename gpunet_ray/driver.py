@@ -25,7 +25,7 @@ __all__ = ["run_search"]
 
 
 def _check_names(cfg: SearchConfig):
-    from .latency import get_backend, list_backends
+    from .latency import backend_class, get_backend
     from .search_space import get_space
     from .searchers import get_optimizer, list_optimizers, optimizer_info
     from .tune_adapter import core_options
@@ -37,8 +37,7 @@ def _check_names(cfg: SearchConfig):
         raise ConfigError(f"searcher {name!r} does not support several budgets (two objectives); use one of "
                           f"{', '.join(list_optimizers(multi_objective=True))}, or one budget")
     get_optimizer(name, space, seed=cfg.searcher.seed, **kw)  # ConfigError for an unknown name or option
-    if cfg.latency.backend not in list_backends():
-        raise ConfigError(f"unknown latency backend {cfg.latency.backend!r}; use one of {', '.join(list_backends())}")
+    backend_class(cfg.latency.backend)  # a name, an entry point or package.module:Class; else ConfigError
     from .trainables import Recipe
 
     Recipe.from_dict({"epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size,
@@ -173,14 +172,9 @@ def load_trainable(path: str | None):
         from .trainables import train_candidate
 
         return train_candidate
-    import importlib
+    from .plugins import import_object
 
-    mod, _, name = path.partition(":")
-    try:
-        fn = getattr(importlib.import_module(mod), name)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"train.trainable {path!r} cannot be imported ({exc}); give 'module:function' "
-                          "importable on every node") from None
+    fn = import_object(path, "train.trainable", "here and on every Ray node running trials")
     if not callable(fn):
         raise ConfigError(f"train.trainable {path!r} is not a function")
     return fn

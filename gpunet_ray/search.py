@@ -29,7 +29,7 @@ PROG = "python -m gpunet_ray.search"
 
 
 def _parser() -> OneLineParser:
-    from .latency import list_backends
+    from .latency import backend_help
     from .searchers import list_optimizers
 
     p = OneLineParser(prog=PROG, description="Hardware-aware architecture search with a latency-tiered model hub.")
@@ -39,7 +39,7 @@ def _parser() -> OneLineParser:
     b.add_argument("--budgets-ms", help="several budgets, comma-separated (one search fills every tier)")
     p.add_argument("--space", help="gpunet, tiny or a YAML space file")
     p.add_argument("--data", help="ImageNet-layout dataset folder (train/<class>/*, val/<class>/*)")
-    p.add_argument("--latency-backend", help=f"one of {', '.join(list_backends())} (default onnxruntime-cpu)")
+    p.add_argument("--latency-backend", help=f"{backend_help()} (default onnxruntime-cpu)")
     p.add_argument("--searcher", help=f"one of {', '.join(list_optimizers())} (default lamcts)")
     p.add_argument("--trials", type=int, help="searched candidates to train (the baselines come on top)")
     p.add_argument("--time-budget", type=float, help="wall-clock limit in seconds")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from gpunet_ray.cli import OneLineParser, key_values, run_cli
+from gpunet_ray.cli import OneLineParser, key_values, positive_number, run_cli
 from gpunet_ray.errors import ConfigError
 
 PROG = "python -m gpunet_ray.latency"
@@ -31,22 +31,6 @@ def _positive_int(s: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
     return v
-
-
-def _positive_number(integer: bool):
-    def parse(text: str):
-        import argparse
-        import math
-
-        try:
-            v = float(text)
-        except ValueError:
-            v = math.nan
-        if not (math.isfinite(v) and v > 0):
-            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
-        return int(v) if integer else v
-
-    return parse
 
 
 _LIMIT_FLAGS = ("--max-params", "--max-activation-gb")
@@ -73,9 +57,9 @@ def _parser() -> OneLineParser:
                         help="CPU backends: auto (thread CPU clock with 1 thread, else wall clock)")
         sp.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="backend option, repeatable (e.g. cuda_graphs=false for eager torch-cuda timing)")
-        sp.add_argument("--max-params", type=_positive_number(True), default=None,
+        sp.add_argument("--max-params", type=positive_number(integer=True), default=None,
                         help="refuse networks with more parameters (default 1e9)")
-        sp.add_argument("--max-activation-gb", type=_positive_number(False), default=None,
+        sp.add_argument("--max-activation-gb", type=positive_number(), default=None,
                         help="refuse networks needing more activation memory at --batch, in GB (default 32)")
 
     m = sub.add_parser("measure", help="measure one GPUNet JSON architecture")

@@ -66,7 +66,7 @@ def test_import_path_resolves_and_measures(spec):
     ("no_such_module_xyz:Backend", "no module named 'no_such_module_xyz'"),
     ("toy_latency_backend:Missing", "has no 'Missing'"),
     ("toy_latency_backend:NotABackend", "must subclass"),
-    ("toy_latency_backend:", "package.module:ClassName"),
+    ("toy_latency_backend:", "package.module:name"),
     ("toy-nope", "unknown latency backend 'toy-nope'"),
 ])
 def test_bad_backend_names_are_config_errors(path, needle):

@@ -33,7 +33,6 @@ raises :class:`~gpunet_ray.errors.BackendUnavailable` (saying what to install) w
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from gpunet_ray.errors import BackendUnavailable, ConfigError
@@ -94,23 +93,9 @@ def _entry_points() -> dict:
 
 def _import_class(path: str) -> type[Backend]:
     """The class at ``"package.module:Qual.Name"``."""
-    mod_name, _, qual = path.partition(":")
-    if not mod_name or not qual:
-        raise ConfigError(f"latency backend {path!r}: an import path is 'package.module:ClassName'")
-    try:
-        obj = import_module(mod_name)
-    except ImportError as exc:
-        missing = getattr(exc, "name", None) or ""
-        if isinstance(exc, ModuleNotFoundError) and missing and (mod_name + ".").startswith(missing + "."):
-            raise ConfigError(
-                f"latency backend {path!r}: no module named {missing!r}; the module must be importable "
-                "(installed, or on PYTHONPATH) here and on every Ray node running latency actors"
-            ) from None
-        raise BackendUnavailable(f"latency backend {path!r} does not import: {exc}") from None
-    for part in qual.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError(f"latency backend {path!r}: module {mod_name!r} has no {qual!r}")
-        obj = getattr(obj, part)
+    from gpunet_ray.plugins import import_object
+
+    obj = import_object(path, "latency backend", "here and on every Ray node running latency actors")
     return _checked(obj, repr(path))
 
 
