@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from importlib import import_module
 from typing import Any, Callable, Iterable
 
 from gpunet_ray.errors import BackendUnavailable, ConfigError, GpunetRayError
+from gpunet_ray.plugins import import_object
 
 __all__ = [
     "OPTIMIZER_GROUP",
@@ -79,8 +79,7 @@ class _Lazy:
         return f"<{self.path}{extra}>"
 
     def target(self) -> Callable[..., Any]:
-        mod, _, attr = self.path.partition(":")
-        return getattr(import_module(mod), attr)
+        return import_object(self.path, "built-in")
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
         for k in self.ignored:
@@ -102,26 +101,6 @@ def _keywords(factory: Callable[..., Any], skip_first: bool) -> frozenset[str] |
     if skip_first and params and params[0].kind is not inspect.Parameter.KEYWORD_ONLY:
         params = params[1:]
     return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-
-
-def _import_path(path: str, what: str) -> Any:
-    """The object at ``"package.module:qual.name"``."""
-    mod_name, _, qual = path.partition(":")
-    if not mod_name or not qual:
-        raise ConfigError(f"{what} {path!r}: an import path is 'package.module:name'")
-    try:
-        obj = import_module(mod_name)
-    except ImportError as exc:
-        missing = getattr(exc, "name", None) or ""
-        if isinstance(exc, ModuleNotFoundError) and missing and (mod_name + ".").startswith(missing + "."):
-            raise ConfigError(f"{what} {path!r}: no module named {missing!r}; the module must be importable "
-                              "here (installed, or on PYTHONPATH)") from None
-        raise BackendUnavailable(f"{what} {path!r} does not import: {exc}") from None
-    for part in qual.split("."):
-        if not hasattr(obj, part):
-            raise ConfigError(f"{what} {path!r}: module {mod_name!r} has no {qual!r}")
-        obj = getattr(obj, part)
-    return obj
 
 
 def _entry_points(group: str) -> dict:
@@ -177,7 +156,7 @@ class _Registry:
         if name in self._entries:
             return self._entries[name]
         if ":" in name:
-            obj, origin = _import_path(name, self.what), "import path"
+            obj, origin = import_object(name, self.what), "import path"
         else:
             ep = _entry_points(self.group).get(name)
             if ep is None:
