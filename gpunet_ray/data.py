@@ -163,7 +163,7 @@ def make_demo(
 
 # -- CLI ------------------------------------------------------------------------------------------
 def _parser():
-    from ._cli import OneLineParser
+    from .cli import OneLineParser
 
     p = OneLineParser(prog="python -m gpunet_ray.data", description="Datasets in the ImageNet folder layout.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
@@ -196,7 +196,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m gpunet_ray.data``; bad input -> exit 2 and one stderr line."""
-    from ._cli import run_cli
+    from .cli import run_cli
 
     return run_cli(_main, argv, prog="gpunet_ray.data")
 

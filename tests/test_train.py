@@ -358,7 +358,7 @@ def test_gpu_training_amp_channels_last(demo_dir):
 # -- the benchmark entry point (python -m gpunet_ray.bench training) ------------------------------
 @pytest.mark.timeout(180)
 def test_bench_training_smoke(tmp_path, capsys):
-    from gpunet_ray.trainables.bench import main
+    from gpunet_ray.bench.training import main
 
     out = tmp_path / "bench.json"
     rc = main(["--data", str(tmp_path), "--sizes", "28", "--skip", "epoch", "--repeats", "1",
@@ -376,7 +376,7 @@ def test_bench_training_smoke(tmp_path, capsys):
 @pytest.mark.timeout(180)
 def test_bench_training_step_on_a_preset_uses_its_resolution_and_classes(tmp_path, capsys):
     from gpunet_ray.search_space.presets import PUBLISHED
-    from gpunet_ray.trainables.bench import main
+    from gpunet_ray.bench.training import main
 
     out = tmp_path / "bench.json"
     rc = main(["--data", str(tmp_path), "--sizes", "28", "--skip", "pipeline,epoch", "--steps", "1",

@@ -15,7 +15,7 @@ from gpunet_ray.cli import UsageError, run_cli
 SUBCOMMANDS: dict[str, str] = {
     "searchers": "gpunet_ray.bench.searchers",
     "latency": "gpunet_ray.latency.bench",
-    "training": "gpunet_ray.trainables.bench",
+    "training": "gpunet_ray.bench.training",
 }
 
 

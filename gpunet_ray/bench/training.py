@@ -28,7 +28,7 @@ __all__ = ["main", "bench_pipeline", "bench_train_step"]
 
 
 def _parser():
-    from gpunet_ray._cli import OneLineParser
+    from gpunet_ray.cli import OneLineParser
 
     p = OneLineParser(prog="python -m gpunet_ray.bench training",
                       description="Input pipeline and training throughput (images/s).")
@@ -66,7 +66,7 @@ def bench_pipeline(data_dir: str, loader: str, *, resolution: int, batch_size: i
     """
     import torch
 
-    from .loaders import make_loader
+    from gpunet_ray.trainables.loaders import make_loader
 
     if threads == 0:  # in-process torchvision: one torch thread, like a trial's main process
         torch.set_num_threads(1)
@@ -238,7 +238,7 @@ def _step_part(args, names: list[str], specs: dict, cuda: bool, precisions: list
 def _epoch_part(args, specs: dict, dirs: dict, loaders: list[str], cuda: bool) -> list[dict]:
     from gpunet_ray.search_space.presets import PRESETS, get_preset
 
-    from .loop import train
+    from gpunet_ray.trainables.loop import train
 
     ename = args.epoch_arch.strip().lower()
     espec = specs.get(ename) or get_preset(ename)
@@ -264,7 +264,7 @@ def _epoch_part(args, specs: dict, dirs: dict, loaders: list[str], cuda: bool) -
 def _run(argv: Sequence[str] | None) -> int:
     from gpunet_ray.data import make_demo  # the bench's own demo sets (a CLI, like gpunet_ray.data)
 
-    from .loaders import dali_available
+    from gpunet_ray.trainables.loaders import dali_available
 
     args = _parser().parse_args(argv)
     import logging
@@ -308,7 +308,7 @@ def _run(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m gpunet_ray.bench training [--sizes 28,224] [--threads 2] ...``; exit 2 + one line on bad input."""
-    from gpunet_ray._cli import run_cli
+    from gpunet_ray.cli import run_cli
 
     return run_cli(_run, argv, prog="gpunet_ray.bench training")
 
