@@ -21,6 +21,7 @@ __all__ = [
     "MeasurementTimeout",
     "UsageError",
     "HubQueryMiss",
+    "SearcherSetupError",
     "reason_of",
 ]
 
@@ -103,6 +104,14 @@ class HubQueryMiss(GpunetRayError):
     """No hub entry meets the requested budget (``hub query`` exits 1 with it)."""
 
     reason = "no_hub_entry"
+
+
+class SearcherSetupError(ConfigError, RuntimeError):
+    """The searcher lacks a search space, a metric or a mode when it needs one.
+
+    A RuntimeError, as Ray's searchers raise in this case, and a ConfigError (ValueError)."""
+
+    reason = "searcher_setup"
 
 
 def reason_of(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import BackendUnavailable, ConfigError
 
-__all__ = ["import_object"]
+__all__ = ["import_object", "entry_points"]
 
 
 def import_object(path: str, what: str, where: str = "here") -> Any:
@@ -33,3 +33,17 @@ def import_object(path: str, what: str, where: str = "here") -> Any:
             raise ConfigError(f"{what} {path!r}: module {mod_name!r} has no {qual!r}")
         obj = getattr(obj, part)
     return obj
+
+
+def entry_points(group: str) -> dict:
+    """``{name: EntryPoint}`` of an entry-point group (the first one of a name wins)."""
+    from importlib.metadata import entry_points as _eps
+
+    try:
+        eps = _eps(group=group)
+    except Exception:  # noqa: BLE001 - broken metadata of some distribution must not break the built-ins
+        return {}
+    out: dict = {}
+    for ep in eps:
+        out.setdefault(ep.name, ep)
+    return out

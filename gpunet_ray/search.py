@@ -30,7 +30,7 @@ PROG = "python -m gpunet_ray.search"
 
 def _parser() -> OneLineParser:
     from .latency import backend_help
-    from .searchers import list_optimizers
+    from .searchers import optimizer_help
 
     p = OneLineParser(prog=PROG, description="Hardware-aware architecture search with a latency-tiered model hub.")
     p.add_argument("--config", help="YAML file of settings (see experiments/); flags override it")
@@ -40,7 +40,7 @@ def _parser() -> OneLineParser:
     p.add_argument("--space", help="gpunet, tiny or a YAML space file")
     p.add_argument("--data", help="ImageNet-layout dataset folder (train/<class>/*, val/<class>/*)")
     p.add_argument("--latency-backend", help=f"{backend_help()} (default onnxruntime-cpu)")
-    p.add_argument("--searcher", help=f"one of {', '.join(list_optimizers())} (default lamcts)")
+    p.add_argument("--searcher", help=f"one of {optimizer_help()}")
     p.add_argument("--trials", type=int, help="searched candidates to train (the baselines come on top)")
     p.add_argument("--time-budget", type=float, help="wall-clock limit in seconds")
     p.add_argument("--concurrency", type=int, help="training trials in flight")

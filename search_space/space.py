@@ -81,11 +81,14 @@ class Dim:
         return len(self.choices)
 
     def encode(self, value: Any) -> float:
-        return (self.choices.index(value) + 0.5) / self.n
+        from gpunet_ray.searchers import choice_to_unit  # the one unit-cube encoding (numpy only)
+
+        return choice_to_unit(self.choices, value)
 
     def decode(self, x: float) -> Any:
-        i = int(np.clip(np.floor(float(x) * self.n), 0, self.n - 1))
-        return self.choices[i]
+        from gpunet_ray.searchers import unit_to_choice
+
+        return unit_to_choice(self.choices, x)
 
 
 @dataclass(frozen=True)

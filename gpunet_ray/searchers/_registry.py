@@ -104,17 +104,9 @@ def _keywords(factory: Callable[..., Any], skip_first: bool) -> frozenset[str] |
 
 
 def _entry_points(group: str) -> dict:
-    """``{name: EntryPoint}`` of an entry-point group (the first one of a name wins)."""
-    from importlib.metadata import entry_points
+    from gpunet_ray.plugins import entry_points
 
-    try:
-        eps = entry_points(group=group)
-    except Exception:  # noqa: BLE001 - broken metadata of some distribution must not break the built-ins
-        return {}
-    out: dict = {}
-    for ep in eps:
-        out.setdefault(ep.name, ep)
-    return out
+    return entry_points(group)
 
 
 class _Registry:

@@ -143,11 +143,3 @@ def svm_predict(svm, X: np.ndarray) -> np.ndarray:
     if sign is None:
         return svm.predict(X)
     return np.where(sign * _decision(svm, X) > 0, svm.classes_[1], svm.classes_[0])
-
-
-def iter_leaves(node: Node):
-    if node.is_leaf:
-        yield node
-    else:
-        for ch in node.children:
-            yield from iter_leaves(ch)

@@ -27,7 +27,7 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
-from gpunet_ray.errors import ConfigError
+from gpunet_ray.errors import ConfigError, SearcherSetupError
 
 from ._adapter import TuneAdapter, core_objectives
 from ._core import LAMCTS, _finite, as_domain
@@ -40,12 +40,6 @@ __all__ = ["LAMCTSSearch", "RandomSearch", "SearcherSetupError"]
 logger = logging.getLogger(__name__)
 
 _DEFAULT_METRIC = "_metric"
-
-
-class SearcherSetupError(ConfigError, RuntimeError):
-    """The searcher lacks a search space, a metric or a mode when it needs one.
-
-    A RuntimeError, as Ray's searchers raise in this case, and a ConfigError (ValueError)."""
 
 
 def _check_metric_mode(metric: Any, mode: Any) -> None:

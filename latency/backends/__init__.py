@@ -78,17 +78,10 @@ def _checked(cls: Any, what: str) -> type[Backend]:
 
 
 def _entry_points() -> dict:
-    """``{name: EntryPoint}`` of the group :data:`ENTRY_POINT_GROUP` (the first one of a name wins)."""
-    from importlib.metadata import entry_points
+    """``{name: EntryPoint}`` of the group :data:`ENTRY_POINT_GROUP`."""
+    from gpunet_ray.plugins import entry_points
 
-    try:
-        eps = entry_points(group=ENTRY_POINT_GROUP)
-    except Exception:  # noqa: BLE001 - broken metadata of some distribution must not break the built-ins
-        return {}
-    out: dict = {}
-    for ep in eps:
-        out.setdefault(ep.name, ep)
-    return out
+    return entry_points(ENTRY_POINT_GROUP)
 
 
 def _import_class(path: str) -> type[Backend]:
