@@ -16,7 +16,8 @@ CLI: ``python -m gpunet_ray.latency {measure,table,predict-eval} ...``.
 
 from __future__ import annotations
 
-from importlib import import_module
+from gpunet_ray._lazy import lazy_attributes
+
 
 _LAZY = {
     "LatencyRecord": ".record",
@@ -47,11 +48,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module 'gpunet_ray.latency' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)  # the heavy modules load on first use

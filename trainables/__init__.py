@@ -14,7 +14,8 @@ Public names (imported on first use, so ``import gpunet_ray.trainables`` stays c
 
 from __future__ import annotations
 
-from importlib import import_module
+from gpunet_ray._lazy import lazy_attributes
+
 
 _LAZY = {
     "train_candidate": ".trainable",
@@ -38,7 +39,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)  # the heavy modules load on first use

@@ -10,7 +10,8 @@ encoding every optimiser coordinate uses (:func:`choice_to_unit`, :func:`unit_to
 
 from __future__ import annotations
 
-from importlib import import_module
+from gpunet_ray._lazy import lazy_attributes
+
 
 from ._domain import KINDS, Domain, Param
 from ._param import bin_centre, bin_index, choice_to_unit, unit_to_choice
@@ -63,13 +64,10 @@ _LAZY = {
     "as_domain": "._core",
     "LAMCTSSearch": "._tune",
     "RandomSearch": "._tune",
-    "SearcherSetupError": "._tune",
+    "SearcherSetupError": "gpunet_ray.errors",
     "TuneAdapter": "._adapter",
     "core_objectives": "._adapter",
 }
 
 
-def __getattr__(name: str):  # scipy and Ray only on use
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)  # the heavy modules load on first use
