@@ -59,8 +59,9 @@ class CandidatePipeline:
         self.exhausted = False
         self._predictor = None
         self._predictor_n = 0
-        self.baseline_queue = [c.id for c in ledger.add(
-            [self._candidate("baseline", a, name=n) for n, a in baselines], write=False)]
+        base = [self._candidate("baseline", a, name=n, cid=f"c{len(ledger) + i:05d}")
+                for i, (n, a) in enumerate(baselines)]
+        self.baseline_queue = [c.id for c in ledger.add(base, write=False)]
 
     # -- records ---------------------------------------------------------------------------------
     @property

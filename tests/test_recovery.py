@@ -24,7 +24,7 @@ class _Rec:  # what the latency pool returns, reduced to what the pipeline reads
     device: str = "cpu"
 
 
-def _pipeline(tmp_path: Path, max_trials: int = 10, latency=lambda spec: 0.5):
+def _pipeline(tmp_path: Path, max_trials: int = 10, latency=lambda spec: 0.5, baselines=()):
     from gpunet_ray.pipeline import CandidatePipeline
     from gpunet_ray.search_space import get_space
     from gpunet_ray.searchers import get_optimizer
@@ -33,7 +33,7 @@ def _pipeline(tmp_path: Path, max_trials: int = 10, latency=lambda spec: 0.5):
     core = get_optimizer("lamcts", space, seed=0, maximize=True)
     return CandidatePipeline(space, (0.85,), core, Ledger(tmp_path / "log.jsonl"),
                              lambda specs: [_Rec(latency(s)) for s in specs], max_trials=max_trials, epochs=2,
-                             snapshot_path=tmp_path / "searcher.json")
+                             snapshot_path=tmp_path / "searcher.json", baselines=baselines)
 
 
 def test_pipeline_is_ray_free():
@@ -118,6 +118,30 @@ def test_gate_rejects_over_budget_and_queues_the_rest(tmp_path):
     rejected = [x for x in p.ledger if x.status == "rejected"]
     assert all(x.reason == "over_latency_budget" and x.latency_ms == 2.0 for x in rejected)
     assert p.core.n_observations == len(rejected)  # told as infeasible, never trained
+
+
+def test_baselines_first_largest_member_that_fits_each_family(tmp_path):
+    from gpunet_ray.baselines import FAMILIES, baseline_family
+    from gpunet_ray.search_space import get_space
+
+    space = get_space("tiny").with_num_classes(10)
+    base = [(n, s.arch_string) for fam in FAMILIES for n, s in baseline_family(space, fam, steps=4)]
+    p = _pipeline(tmp_path, baselines=base, latency=lambda spec: arch_macs(spec) / 2e7)
+    assert [c.id for c in p.ledger] == [f"c{i:05d}" for i in range(len(base))]  # one candidate each
+    trained = [p.next() for _ in FAMILIES]
+    assert [c.role for c in trained] == ["baseline"] * len(FAMILIES)
+    assert {str(c.name).split("@")[0] for c in trained} == set(FAMILIES)
+    for c in trained:  # the largest member of its family within the budget
+        fam = [x for x in p.ledger if str(x.name).split("@")[0] == str(c.name).split("@")[0]]
+        fits = [x for x in fam if x.latency_ms <= 0.85]
+        assert c.macs == max(x.macs for x in fits) and c.latency_ms <= 0.85
+    assert p.next().role == "search"  # then the search
+
+
+def arch_macs(spec) -> int:
+    from gpunet_ray.search_space import arch_stats
+
+    return arch_stats(spec).macs
 
 
 def test_trial_stopped_before_its_final_epoch_is_requeued(tmp_path):
