@@ -352,6 +352,18 @@ def scenario_latency_actor(cluster: Cluster, work: Path, data: Path) -> dict:
             "latency_failed": [r for r in s["rejected_reasons"] if r.startswith("latency_failed")]}
 
 
+def _resume(cluster: Cluster, work: Path, out: Path, first_rc, injected: dict, trained_before: list) -> dict:
+    """After the first driver ended (killed or stopped): ``--resume`` it and report the outcome."""
+    hub_before_resume = (out / "hub.parquet").is_file()
+    _sleep(2.0)
+    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
+    rc = wait_search(proc2, 500)
+    s = summarize(out)
+    final = latest(out)
+    s["trained_before_still_trained"] = all(final[c]["status"] == "trained" for c in trained_before)
+    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume, "injected": injected, **s}
+
+
 def scenario_driver_kill(cluster: Cluster, work: Path, data: Path) -> dict:
     out = work / "out"
     proc = start_search(cluster, work, "--config", str(write_config(work, data)), "--out", str(out))
@@ -363,16 +375,7 @@ def scenario_driver_kill(cluster: Cluster, work: Path, data: Path) -> dict:
                         trained_before=sorted(c for c, r in latest(out).items() if r["status"] == "trained"),
                         in_flight=sorted(c for c, r in latest(out).items() if r["status"] == "training"))
         cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGKILL search driver pid {proc.pid}")
-    first_rc = proc.returncode
-    hub_before_resume = (out / "hub.parquet").is_file()
-    _sleep(2.0)
-    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
-    rc = wait_search(proc2, 500)
-    s = summarize(out)
-    final = latest(out)
-    s["trained_before_still_trained"] = all(final[c]["status"] == "trained"
-                                            for c in injected.get("trained_before", []))
-    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume, "injected": injected, **s}
+    return _resume(cluster, work, out, proc.returncode, injected, injected.get("trained_before", []))
 
 
 def scenario_kill_point(cluster: Cluster, work: Path, data: Path, point: str) -> dict:
@@ -383,16 +386,9 @@ def scenario_kill_point(cluster: Cluster, work: Path, data: Path, point: str) ->
                         kill_at=f"{point}:{nth}")
     first_rc = wait_search(proc, 500)
     trained_before = sorted(c for c, r in latest(out).items() if r["status"] == "trained")
-    hub_before_resume = (out / "hub.parquet").is_file()
     cluster.events.append(f"{time.strftime('%H:%M:%S')} driver killed itself at {point} (rc {first_rc})")
-    _sleep(2.0)
-    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
-    rc = wait_search(proc2, 500)
-    s = summarize(out)
-    final = latest(out)
-    s["trained_before_still_trained"] = all(final[c]["status"] == "trained" for c in trained_before)
-    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume,
-            "injected": {"kill_point": point, "trained_before": trained_before}, **s}
+    return _resume(cluster, work, out, first_rc, {"kill_point": point, "trained_before": trained_before},
+                   trained_before)
 
 
 def scenario_sigterm(cluster: Cluster, work: Path, data: Path) -> dict:
@@ -408,14 +404,7 @@ def scenario_sigterm(cluster: Cluster, work: Path, data: Path) -> dict:
     first_rc = wait_search(proc, 300)
     injected["unresolved_after_stop"] = sorted(c for c, r in latest(out).items() if r["status"] in UNRESOLVED)
     trained_before = sorted(c for c, r in latest(out).items() if r["status"] == "trained")
-    hub_before_resume = (out / "hub.parquet").is_file()
-    _sleep(2.0)
-    proc2 = start_search(cluster, work, "--resume", "--out", str(out), tag="resume")
-    rc = wait_search(proc2, 500)
-    s = summarize(out)
-    final = latest(out)
-    s["trained_before_still_trained"] = all(final[c]["status"] == "trained" for c in trained_before)
-    return {"rc": rc, "first_rc": first_rc, "hub_before_resume": hub_before_resume, "injected": injected, **s}
+    return _resume(cluster, work, out, first_rc, injected, trained_before)
 
 
 def scenario_crash_always(cluster: Cluster, work: Path, data: Path) -> dict:
