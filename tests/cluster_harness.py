@@ -11,7 +11,8 @@ It brings ``lo`` up, starts a real cluster with ``ray start`` -- a head (0 CPUs:
 1 CPU, ``latency_gpu: 1``, the resource the latency actor pool asks for) -- runs the real search CLI
 against ``--address 127.0.0.1:PORT``, injects one fault, and writes ``WORKDIR/<scenario>/report.json``.
 
-Scenarios: ``node_loss`` (SIGKILL the training node's raylet mid-search, start a replacement node),
+Scenarios: ``node_loss`` (SIGKILL every process of the training node while a trial is held there, start a
+replacement node),
 ``latency_actor`` (SIGKILL the latency actor while it measures), ``driver_kill`` (SIGKILL the search
 CLI mid-search, then ``--resume``), ``crash_always`` (one trial raises on every attempt),
 ``sigterm`` (a graceful stop mid-trial, then ``--resume``) and ``kill_<point>`` (the driver SIGKILLs
@@ -146,6 +147,19 @@ class Cluster:
 
     def raylet_pids(self, ip: str) -> list[int]:
         return _find("/raylet/raylet", f"--node_ip_address={ip} ")
+
+    def node_pids(self, ip: str) -> list[int]:
+        """Every process of node ``ip``: its raylet, the raylet's descendants (workers, agents), and the
+        daemons started with that node IP. SIGKILLing them all is the machine disappearing."""
+        procs = _procs()
+        pids = set(self.raylet_pids(ip)) | {p for p, c in procs.items() if p != os.getpid() and
+                                            (f"={ip} " in c + " " or f"={ip}:" in c)}
+        grew = True
+        while grew:
+            kids = {p for p in procs if _ppid(p) in pids} - pids
+            grew = bool(kids)
+            pids |= kids
+        return sorted(pids)
 
     def running_trials(self, ip: str) -> list[int]:
         """PIDs of Tune trial workers executing on node ``ip`` (``ray::ImplicitFunc.train``, started by its raylet)."""
@@ -295,25 +309,40 @@ def _tail(p: Path, n: int = 3000) -> str:
 
 # -- scenarios --------------------------------------------------------------------------------------
 def scenario_node_loss(cluster: Cluster, work: Path, data: Path) -> dict:
+    """The training node disappears (SIGKILL of every process it runs) while a trial certainly runs there;
+    then a replacement node joins.
+
+    The trainable is tests/fault_trainable.py's ``hold``: once a result is in, the harness opens the gate and
+    the next trial to report on the training node blocks before its report and names itself (``held.<id>``).
+    So the killed trial is known, was running on the lost node, and had not reported: Tune must retry it.
+    """
     out = work / "out"
-    proc = start_search(cluster, work, "--config", str(write_config(work, data)), "--out", str(out))
-
-    def mid_search():
-        # a result is in, and a trial is really executing on the training node (not only suggested:
-        # a suggested trial may still wait for resources, and would then survive the loss untouched)
-        st = [r["status"] for r in latest(out).values()]
-        return "trained" in st and "training" in st and bool(cluster.running_trials(TRAIN))
-
+    hold = work / "hold"
+    hold.mkdir()
+    cfg = write_config(work, data, epochs=2, trainable="fault_trainable:train_candidate")
+    proc = start_search(cluster, work, "--config", str(cfg), "--out", str(out))
     injected: dict = {"raylet_killed": 0, "replacement_nodes": 0}
-    if wait_until(mid_search, 400, proc):
-        in_flight = [c for c, r in latest(out).items() if r["status"] == "training"]
-        pids = cluster.raylet_pids(TRAIN)
+
+    def held() -> list[str]:
+        return sorted(p.name.split(".", 1)[1] for p in hold.glob("held.*"))
+
+    if wait_until(lambda: any(r["status"] == "trained" for r in latest(out).values()), 400, proc):
+        (hold / "gate").touch()
+        cluster.events.append(f"{time.strftime('%H:%M:%S')} hold gate opened")
+    if wait_until(lambda: bool(held()), 400, proc):
+        in_flight = held()
+        raylets = cluster.raylet_pids(TRAIN)
+        pids = cluster.node_pids(TRAIN)
         for p in pids:
-            os.kill(p, signal.SIGKILL)
-        injected.update(raylet_killed=len(pids), trials_in_flight=in_flight,
+            try:
+                os.kill(p, signal.SIGKILL)
+            except OSError:
+                pass
+        injected.update(raylet_killed=len(raylets), node_processes_killed=len(pids), trials_in_flight=in_flight,
                         trained_before=sorted(c for c, r in latest(out).items() if r["status"] == "trained"))
-        cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGKILL raylet of {TRAIN} (pids {pids}); "
-                              f"in flight: {in_flight}")
+        cluster.events.append(f"{time.strftime('%H:%M:%S')} SIGKILL every process of {TRAIN} (raylet {raylets}, "
+                              f"{len(pids)} processes); held there: {in_flight}")
+        (hold / "gate").unlink()
         cluster.add_node(REPLACEMENT, cpus=2, resources={"train_node": 1})
         injected["replacement_nodes"] = 1
     rc = wait_search(proc, 500)
@@ -347,7 +376,6 @@ def scenario_latency_actor(cluster: Cluster, work: Path, data: Path) -> dict:
             _reap()
     rc = wait_search(proc, 500)
     s = summarize(out)
-    actors_now = _find("ray::_LatencyActor")
     return {"rc": rc, "injected": {"latency_actor_killed": len(killed), "pids": killed}, **s,
             "latency_failed": [r for r in s["rejected_reasons"] if r.startswith("latency_failed")]}
 
@@ -429,7 +457,11 @@ def run_scenario(name: str, work: Path, data: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     extra_env = {}
     if name == "crash_always":  # read by tests/fault_trainable.py in every training worker
-        extra_env = {"GPUNET_RAY_TEST_FAULT": "crash_always", "GPUNET_RAY_TEST_FAULT_MARKER": str(work / "crash_marker")}
+        extra_env = {"GPUNET_RAY_TEST_FAULT": "crash_always",
+                     "GPUNET_RAY_TEST_FAULT_MARKER": str(work / "crash_marker")}
+    elif name == "node_loss":
+        extra_env = {"GPUNET_RAY_TEST_FAULT": "hold", "GPUNET_RAY_TEST_FAULT_MARKER": str(work / "hold"),
+                     "GPUNET_RAY_TEST_HOLD_NODE": TRAIN}
     cluster = Cluster(work, extra_env)
     t0 = time.time()
     report: dict = {"scenario": name}
@@ -453,7 +485,8 @@ def markdown(reports: list[dict]) -> str:
             "failed with reason | lost |", "|---|---|---|---|---|---|---|---|"]
     for r in reports:
         inj = r.get("injected", {})
-        fault = {"node_loss": f"SIGKILL training node raylet ({inj.get('raylet_killed', 0)}x, "
+        fault = {"node_loss": f"SIGKILL every process of the training node "
+                              f"({inj.get('node_processes_killed', 0)} processes, "
                               f"{len(inj.get('trials_in_flight', []))} trials in flight), replacement node started",
                  "latency_actor": f"SIGKILL latency actor mid-measurement ({inj.get('latency_actor_killed', 0)}x)",
                  "driver_kill": f"SIGKILL search driver ({inj.get('driver_killed', 0)}x), then --resume",

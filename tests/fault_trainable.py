@@ -11,7 +11,12 @@ The fault comes from the trial config (``_fault``, ``_fault_marker``: keys a tes
   records it): Tune's retry then resumes from the checkpoint;
 * ``crash_always``: a plain exception at the start of every attempt. With a marker, only the first
   candidate to claim the marker crashes, on every attempt, and each attempt appends a line to it:
-  Tune's retry budget runs out.
+  Tune's retry budget runs out;
+* ``hold``: on the node whose IP is ``GPUNET_RAY_TEST_HOLD_NODE``, each trial's first attempt blocks
+  before every report while the gate file ``<marker>/gate`` exists, after writing
+  ``<marker>/held.<candidate>``. A test creates the gate, waits for a held file (a trial that is
+  certainly running and has not reported), injects its fault, and removes the gate. Later attempts
+  of a held candidate never block.
 """
 
 from __future__ import annotations
@@ -72,6 +77,38 @@ def crash_once_after_first_report(marker: str) -> None:
     tune.report = report
 
 
+_real_report = None
+
+
+def hold_before_reports(config: dict, marker: str) -> None:
+    """Patch ``ray.tune.report`` in this worker to block while ``<marker>/gate`` exists (see ``hold``)."""
+    import time
+
+    import ray
+    from ray import tune
+
+    global _real_report
+    _real_report = _real_report or tune.report
+    tune.report = _real_report  # a reused worker: undo the previous trial's patch
+    node = os.environ.get("GPUNET_RAY_TEST_HOLD_NODE")
+    if node and ray.util.get_node_ip_address() != node:
+        return
+    d = Path(marker)
+    held = d / f"held.{config.get('candidate_id') or config.get('arch')}"
+    if held.exists():  # a retry of a held candidate: never block again
+        return
+    real = _real_report
+
+    def report(*a, **kw):
+        if (d / "gate").exists() and not held.exists():
+            held.write_text(f"{os.getpid()}\n")
+            while (d / "gate").exists():
+                time.sleep(0.1)
+        real(*a, **kw)
+
+    tune.report = report
+
+
 def train_candidate(config: dict) -> None:
     from gpunet_ray.trainables import train_candidate as real
 
@@ -84,6 +121,10 @@ def train_candidate(config: dict) -> None:
         if not marker:
             raise ValueError("crash_once needs a marker file (_fault_marker)")
         crash_once_after_first_report(marker)
+    elif fault == "hold":
+        if not marker:
+            raise ValueError("hold needs a marker folder (_fault_marker)")
+        hold_before_reports(config, marker)
     elif fault:
         raise ValueError(f"unknown fault {fault!r}")
     return real(config)

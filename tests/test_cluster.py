@@ -90,11 +90,11 @@ def test_training_node_killed_and_replaced(namespaces, tmp_path, data):
     r = run_scenario("node_loss", tmp_path, data)
     inj = r["injected"]
     assert inj["raylet_killed"] == 1 and inj["replacement_nodes"] == 1, r["events"]
-    assert inj["trials_in_flight"], "the raylet was not killed mid-trial"
+    assert inj["trials_in_flight"], "no trial was held on the training node when it was killed"
     _common(r, trained=4)
     # trials that were running on the lost node were retried by Tune on the replacement and finished
     assert all(s == "trained" for s in r["in_flight_outcome"].values()), r["in_flight_outcome"]
-    assert any(r["tune_trials"][c]["num_failures"] >= 1 for c in inj["trials_in_flight"]), r["tune_trials"]
+    assert all(r["tune_trials"][c]["num_failures"] >= 1 for c in inj["trials_in_flight"]), r["tune_trials"]
     assert r["trained_before_still_trained"]  # results from before the loss were kept
 
 
