@@ -14,29 +14,26 @@
   100 - proxy) under a latency budget; configs over the budget are *infeasible*. The latency
   proxy is an analytic model of arch_stats (documented in :func:`tiny_latency_ms`); ``f_opt`` is
   unknown, so regret is measured against the best feasible value any run found (see the report).
+* Held-out set 2 (``h2-*``, :mod:`.heldout2`): fixed before any change of the searcher for issue 14
+  and run once at the end; never part of ``all``: select it with ``--set heldout2``.
+
+Problem sets (:data:`PROBLEM_SETS`, the bench CLI's ``--set``): ``tuned``, ``heldout``,
+``heldout2`` (single-objective) and ``heldout2-mo`` (multi-objective).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from gpunet_ray.searchers import Domain, Param
 
-__all__ = ["Problem", "get_problem", "list_problems", "tiny_latency_ms", "tiny_accuracy_proxy", "TUNED_ON"]
+from ._problem import Problem
 
-
-@dataclass
-class Problem:
-    name: str
-    domain: Domain
-    fn: Callable[[dict], float | None]  # None -> infeasible
-    f_opt: float | None  # None: regret against the best value found by any run
-    constraint: Callable[[dict], bool] | None = None  # the known constraint, for the "+constraint" variant
-    optimum: dict | None = None  # a config where f == f_opt, where one is known (tests check it)
+__all__ = ["Problem", "get_problem", "list_problems", "tiny_latency_ms", "tiny_accuracy_proxy", "TUNED_ON",
+           "HELD_OUT", "PROBLEM_SETS", "problem_set"]
 
 
 def _botorch(name: str, cls: str, dim: int | None) -> Problem:
@@ -200,6 +197,37 @@ _PROBLEMS: dict[str, Callable[[], Problem]] = {
 
 #: The problems the defaults were tuned on (2-3 seeds, before the final runs); the rest are held out.
 TUNED_ON = ("hartmann6", "ackley10", "levy10", "rosenbrock10", "mixed8", "tiny-gpunet")
+#: The first held-out set (issue 5): seen during the second tuning round (docs/BENCHMARKS.md).
+HELD_OUT = ("ackley10-shifted", "levy10-shifted", "styblinski10", "mixed12")
+
+
+def _heldout2() -> None:
+    from .heldout2 import PROBLEMS
+
+    _PROBLEMS.update(PROBLEMS)
+
+
+_heldout2()
+
+
+def _sets() -> dict[str, tuple[str, ...]]:
+    from .heldout2 import HELDOUT2, HELDOUT2_MO
+
+    return {"tuned": TUNED_ON, "heldout": HELD_OUT, "all": TUNED_ON + HELD_OUT, "heldout2": HELDOUT2,
+            "heldout2-mo": HELDOUT2_MO}
+
+
+#: Named problem sets; ``all`` is the tuning and first held-out sets (held-out set 2 stays out of it).
+PROBLEM_SETS: dict[str, tuple[str, ...]] = _sets()
+
+
+def problem_set(name: str) -> list[str]:
+    """The problems of a named set (:data:`PROBLEM_SETS`); ConfigError for an unknown name."""
+    from gpunet_ray.errors import ConfigError
+
+    if name not in PROBLEM_SETS:
+        raise ConfigError(f"unknown problem set {name!r}; use one of {', '.join(PROBLEM_SETS)}")
+    return list(PROBLEM_SETS[name])
 
 
 def list_problems() -> list[str]:

@@ -33,7 +33,12 @@ DEFAULT_SEARCHERS = ("lamcts", "random", "optuna-tpe", "optuna-gp", "hebo", "pyp
 
 def _parser() -> OneLineParser:
     p = OneLineParser(prog="python -m gpunet_ray.bench searchers", description=DESCRIPTION)
-    p.add_argument("--problems", default="all", help="comma list (default: all) from problems.list_problems()")
+    p.add_argument("--problems", default="all",
+                   help="comma list from problems.list_problems() (default: all = the tuned and first held-out sets)")
+    p.add_argument("--set", default=None, metavar="NAME",
+                   help="a named problem set instead of --problems: tuned, heldout, all, heldout2 (held-out set 2: "
+                        "run it once, at the end of issue 14), heldout2-mo")
+    p.add_argument("--list", action="store_true", help="print the selected problems and exit (runs nothing)")
     p.add_argument("--searchers", default=None,
                    help=f"comma list (default: {','.join(DEFAULT_SEARCHERS)}; with --merge: all, in file order)")
     p.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
@@ -377,6 +382,42 @@ def tune_check(evals: int, seed: int = 0) -> dict:
 
 
 # -- main -------------------------------------------------------------------------------------------
+def select_problems(problems: str, set_name: str | None) -> list[str]:
+    """The problem names of ``--problems`` (a comma list or ``all``) or of ``--set NAME``."""
+    from .problems import PROBLEM_SETS, list_problems
+
+    if set_name is not None:
+        if problems != "all":
+            raise UsageError("give --problems or --set, not both")
+        if set_name not in PROBLEM_SETS:
+            raise UsageError(f"unknown problem set {set_name!r}; use one of {', '.join(PROBLEM_SETS)}")
+        return list(PROBLEM_SETS[set_name])
+    if problems == "all":
+        return list(PROBLEM_SETS["all"])
+    names = [p for p in problems.split(",") if p]
+    bad = [p for p in names if p not in list_problems()]
+    if bad:
+        raise UsageError(f"unknown problem(s) {bad}; use {', '.join(list_problems())}")
+    return names
+
+
+def problems_md(names: Sequence[str]) -> str:
+    """A table of problems: dimensions by kind, objectives, optimum or reference, note. Runs no searcher."""
+    from .problems import get_problem
+
+    lines = ["| problem | dims | kinds | objectives | f_opt / reference | note |", "|---|---|---|---|---|---|"]
+    for n in names:
+        p = get_problem(n)
+        kinds: dict = {}
+        for q in p.domain.params:
+            kinds[q.kind] = kinds.get(q.kind, 0) + 1
+        ref = (_fmt(p.f_opt) if p.f_opt is not None else f"ref {_fmt(p.reference)}" if p.reference is not None
+               else f"max HV {_fmt(p.max_hv)}" if p.max_hv is not None else "-")
+        lines.append(f"| {n} | {len(p.domain)} | {', '.join(f'{k} {v}' for k, v in kinds.items())} | "
+                     f"{p.objectives} | {ref} | {p.note} |")
+    return "\n".join(lines)
+
+
 def merge(paths: Sequence[str], problems: Sequence[str] | None, searchers: Sequence[str] | None) -> tuple[dict, list]:
     """Runs from several results files (later wins per problem/searcher/seed), filtered and ordered."""
     runs: dict = {}
@@ -431,13 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from gpunet_ray.searchers import list_optimizers
 
-    from .problems import list_problems
-
-    problems = list_problems() if args.problems == "all" else [p for p in args.problems.split(",") if p]
+    problems = select_problems(args.problems, args.set)
+    if args.list:
+        print(problems_md(problems))
+        return 0
     searchers = [s for s in (args.searchers or ",".join(DEFAULT_SEARCHERS)).split(",") if s]
-    bad = [p for p in problems if p not in list_problems()]
-    if bad:
-        raise UsageError(f"unknown problem(s) {bad}; use {', '.join(list_problems())}")
     known = set(list_optimizers()) | {"pypop7-lamcts", "lamcts+constraint"}
     bad = [s for s in searchers if parse_variant(s)[0] not in known]
     if bad:
