@@ -2,12 +2,15 @@
 
 ``import gpunet_ray`` is cheap and works on a CPU-only machine without tensorrt, DALI or a GPU:
 heavy pieces (torch, Ray, BoTorch) are imported on first use.
+
+Models as a library: ``gpunet_ray.create_model("gpunet-0", weights=PATH)`` (timm-style; presets,
+arch strings, GPUNet JSON), ``gpunet_ray.load_model(HUB_OR_DIR, tier=... | budget_ms=...)`` (a hub's
+trained network, eval mode), ``gpunet_ray.list_models()``.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from ._lazy import lazy_attributes
 from .errors import (
     BackendUnavailable,
     ConfigError,
@@ -29,6 +32,9 @@ _LAZY = {
     "export_onnx": "gpunet_ray.search_space",
     "LAMCTSSearch": "gpunet_ray.searchers",
     "LAMCTS": "gpunet_ray.searchers",
+    "create_model": "gpunet_ray.models",
+    "load_model": "gpunet_ray.models",
+    "list_models": "gpunet_ray.models",
 }
 
 __all__ = [
@@ -43,8 +49,4 @@ __all__ = [
     *_LAZY,
 ]
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'gpunet_ray' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)

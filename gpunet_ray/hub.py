@@ -13,6 +13,9 @@ type and latency; hubs from several searches (e.g. different GPUs) merge on that
     python -m gpunet_ray.hub export --hub DIR --tier KEY --out DIR
     python -m gpunet_ray.hub train  --hub DIR --tier KEY --data DIR [--epochs N] [--out DIR]
     python -m gpunet_ray.hub merge  --hub A --hub B --out C
+    python -m gpunet_ray.hub import-nvidia CHECKPOINT --model gpunet-0|--arch FILE.json --out DIR
+
+:func:`load_model` returns a tier's trained network (``hub train``) or an imported one, in eval mode.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ from typing import Iterable, Sequence
 
 from .cli import OneLineParser, run_cli
 from .errors import ConfigError, HubQueryMiss
+from .models import load_model
 from .search_space import ArchSpec
 
 __all__ = ["HUB_COLUMNS", "tier_key", "select_hub", "write_hub", "read_hub", "query_hub", "merge_hubs",
-           "plot_pareto", "pareto_mask"]
+           "plot_pareto", "pareto_mask", "load_model"]
 
 PROG = "python -m gpunet_ray.hub"
+
+#: The presets NVIDIA released checkpoints of (``import-nvidia --model``).
+_NVIDIA_MODELS = ("gpunet-0", "gpunet-1", "gpunet-2", "gpunet-p0", "gpunet-p1", "gpunet-d1", "gpunet-d2")
 
 HUB_COLUMNS = [
     "tier", "budget_ms", "batch", "backend", "device", "arch", "hash", "top1", "latency_ms", "latency_p90_ms",
@@ -242,12 +249,48 @@ def _parser() -> OneLineParser:
     tr.add_argument("--tier", required=True)
     tr.add_argument("--data", required=True)
     tr.add_argument("--epochs", type=int, default=None)
-    tr.add_argument("--teacher", default=None, help="distillation teacher: a folder with arch.json + weights.pt, or ARCH.json,WEIGHTS.pt")
+    tr.add_argument("--teacher", default=None,
+                    help="distillation teacher: a folder with arch.json + weights.pt, or ARCH.json,WEIGHTS.pt")
     tr.add_argument("--out", default=None)
+    tr.add_argument("--recipe", action="append", default=[], metavar="FIELD=VALUE",
+                    help="recipe field over the long recipe and the search's data recipe (repeatable), "
+                         "e.g. hflip=true, batch_size=192, crop_scale=[0.08,1.0]")
+    tr.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    tr.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: from the CPUs)")
     mg = sub.add_parser("merge", help="merge hubs (e.g. searched on different GPUs)")
     mg.add_argument("--hub", action="append", required=True)
     mg.add_argument("--out", required=True)
+    im = sub.add_parser("import-nvidia", help="import NVIDIA's pretrained GPUNet checkpoint (weights.pt, arch.json, "
+                        "model.onnx, metrics.json)")
+    im.add_argument("checkpoint", help="NVIDIA's checkpoint file (timm training checkpoint or plain state_dict)")
+    net = im.add_mutually_exclusive_group(required=True)
+    net.add_argument("--model", help=f"the released network: {', '.join(_NVIDIA_MODELS)}")
+    net.add_argument("--arch", help="the network's GPUNet JSON file (NVIDIA's format)")
+    im.add_argument("--out", required=True, help="a new (or empty) folder")
+    im.add_argument("--raw", action="store_true", help="import the raw training weights even when the checkpoint "
+                    "holds EMA weights (NVIDIA evaluates the EMA ones)")
     return p
+
+
+def _import_nvidia(args) -> int:
+    from .models import preset_name
+    from .nvidia import import_nvidia  # lazy: torch
+    from .search_space import load_arch_file
+    from .search_space.presets import get_preset
+
+    if args.model is not None:
+        name = preset_name(args.model)
+        if name not in _NVIDIA_MODELS:
+            raise ConfigError(f"unknown --model {args.model!r}; choose one of {', '.join(_NVIDIA_MODELS)} "
+                              "or pass --arch FILE.json")
+        spec = get_preset(name)
+    else:
+        spec, name = load_arch_file(args.arch), None
+    metrics = import_nvidia(args.checkpoint, spec, args.out, name=name or Path(args.arch).name,
+                            prefer_ema=not args.raw)
+    print(f"imported {metrics['tensors']} tensors ({metrics['weights']} weights, {metrics['params']:,} params) "
+          f"into {args.out}")
+    return 0
 
 
 def _tier(hub, key: str):
@@ -259,6 +302,8 @@ def _tier(hub, key: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.cmd == "import-nvidia":
+        return _import_nvidia(args)
     if args.cmd == "merge":
         out = Path(args.out)
         if (out / "hub.parquet").exists():
@@ -319,16 +364,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def _recipe_fields(items: Sequence[str]) -> dict:
+    """``["hflip=false", "crop_scale=[0.5,1]"]`` -> ``{"hflip": False, "crop_scale": [0.5, 1]}`` (YAML values)."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"--recipe takes FIELD=VALUE, e.g. hflip=true; got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError(f"--recipe {item!r}: the value is not valid YAML") from None
+    return out
+
+
+def _search_config(hub_dir: str | Path) -> dict | None:
+    """The resolved config of the search that wrote the hub (``config.yaml``), or None (e.g. a merged hub)."""
+    import yaml
+
+    p = Path(hub_dir) / "config.yaml"
+    if not p.is_file():
+        return None
+    try:
+        cfg = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{str(p)!r} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    return cfg if isinstance(cfg, dict) else None
+
+
 def _train(hub, args) -> int:
-    from .trainables import final_train  # lazy: torch
+    """``hub train``: the long recipe over the search's data recipe (``config.yaml``), then ``--recipe``."""
+    from .trainables import final_train, search_recipe  # lazy: torch
 
     r = _tier(hub, args.tier)
     out = Path(args.out or Path(args.hub) / "models" / r["tier"] / "final")
+    config = _search_config(args.hub)
+    inherited = search_recipe(config)
+    if config is None:
+        print(f"{PROG}: no config.yaml in {args.hub}: the search's data recipe is unknown, the long recipe's "
+              "defaults apply (set them with --recipe)", file=sys.stderr)
+    fields = {**inherited, **_recipe_fields(args.recipe)}
     result = final_train(ArchSpec.from_arch_string(r["arch"]), data_dir=args.data, out_dir=out,
-                         epochs=args.epochs, teacher=args.teacher)
+                         epochs=args.epochs, teacher=args.teacher, recipe=fields, device=args.device,
+                         num_threads=args.threads)
+    result.update(inherited=sorted(inherited), proxy_top1=float(r["top1"]))
     print(json.dumps(result, default=str))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(run_cli(main, prog=PROG))
