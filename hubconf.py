@@ -40,7 +40,7 @@ def _ensure_importable() -> None:
 def gpunet(name="gpunet-0", weights=None, num_classes=None, **kwargs):
     """A GPUNet ``nn.Module`` (training mode; call ``.eval()`` for inference).
 
-    name: a preset (gpunet-0/1/2/p0/p1/d1/d2, tiny-*), an arch string, GPUNet JSON or a ``.json`` file.
+    name: a preset (gpunet-0/1/2/p0/p1/d1/d2, in any case), an arch string, GPUNet JSON or a ``.json`` file.
     weights: a weights file (None: randomly initialised). num_classes: the classifier size (default:
     the architecture's or the weights'; a different one starts a new classifier).
     Other keyword arguments go to :func:`gpunet_ray.create_model` (``drop_path_rate``).

@@ -31,7 +31,7 @@ ARCH_FILE = "arch.json"
 
 
 def list_models() -> list[str]:
-    """The preset names :func:`create_model` takes (NVIDIA's released GPUNets and the tiny baselines)."""
+    """The preset names :func:`create_model` takes (NVIDIA's released GPUNets)."""
     return list(PRESETS)
 
 
@@ -102,8 +102,8 @@ def create_model(name_or_arch: Any, weights: str | Path | None = None, num_class
                  drop_path_rate: float = 0.0) -> "GPUNet":
     """A GPUNet ``nn.Module``, timm-style: ``create_model("gpunet-0", weights=PATH)``.
 
-    name_or_arch: a preset (:func:`list_models`: ``gpunet-0/1/2/p0/p1/d1/d2`` in any case, the
-    ``tiny-*`` baselines), an arch string, GPUNet JSON (text or list), a ``.json`` file or an
+    name_or_arch: a preset (:func:`list_models`: ``gpunet-0/1/2/p0/p1/d1/d2``, in any case:
+    ``GPUNet-0``, ``gpunet_0``), an arch string, GPUNet JSON (text or list), a ``.json`` file or an
     :class:`ArchSpec`. weights: a weights file (see :func:`load_weights`); None builds fresh,
     randomly initialised weights. num_classes: the classifier size (default: the architecture's,
     or the weights'). The module is returned in training mode, as timm and torchvision do; call

@@ -115,9 +115,11 @@ def _strip_module(sd: Mapping[str, Any], path: Path) -> dict:
     for k, v in sd.items():
         if not isinstance(k, str):
             raise ConfigError(f"{str(path)!r}: the state_dict has a non-string key {k!r}")
-        name = k[len("module."):] if k.startswith("module.") else k
+        name = k
+        for prefix in ("module.", "_orig_mod."):  # DistributedDataParallel, torch.compile
+            name = name[len(prefix):] if name.startswith(prefix) else name
         if name in out:
-            raise ConfigError(f"{str(path)!r}: the state_dict holds {name!r} both with and without 'module.'")
+            raise ConfigError(f"{str(path)!r}: the state_dict holds {name!r} twice (with and without a prefix)")
         out[name] = v
     return out
 
@@ -127,7 +129,8 @@ def read_checkpoint(path: str | Path, prefer_ema: bool = True) -> Checkpoint:
 
     Accepted: a plain state_dict; a training checkpoint holding ``state_dict_ema`` / ``model_ema``
     / ``state_dict`` / ``model`` (timm's, NVIDIA's); a checkpoint written by this project's
-    training loop (``ema`` / ``model``). Keys may carry ``module.`` prefixes (DistributedDataParallel).
+    training loop (``ema`` / ``model``). Keys may carry ``module.`` (DistributedDataParallel) and
+    ``_orig_mod.`` (``torch.compile``) prefixes.
     """
     import torch
 
