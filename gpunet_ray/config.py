@@ -23,6 +23,7 @@ class LatencyConfig:
     threads: int = 1
     actors: int = 1
     resource: str | None = None  # custom Ray resource the latency actors need, e.g. "latency_gpu"
+    gpus: float | None = None  # GPUs per latency actor; None: the backend's (1 for GPU backends, else 0)
     batch: int = 1
     precision: str | None = None  # None: the backend's default (fp16 on GPU backends, fp32 on CPU)
     timeout_s: float = 300.0
@@ -64,6 +65,7 @@ class TrainConfig:
 class ClusterConfig:
     address: str | None = None  # None: join a running cluster if there is one, else start a local Ray
     dashboard_host: str = "127.0.0.1"
+    num_gpus: int | None = None  # GPUs of a local Ray (the one-box layout, cluster.gpu_layout); None: detect
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,12 @@ class SearchConfig:
             raise ConfigError("train.epochs and train.batch_size must be positive")
         if self.latency.threads <= 0 or self.latency.actors <= 0:
             raise ConfigError("latency.threads and latency.actors must be positive")
+        g = self.latency.gpus
+        if g is not None and (not isinstance(g, (int, float)) or isinstance(g, bool) or not 0 <= g <= 1):
+            raise ConfigError(f"latency.gpus must be a number of GPUs between 0 and 1 per actor, got {g!r}")
+        n = self.cluster.num_gpus
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+            raise ConfigError(f"cluster.num_gpus must be a non-negative integer, got {n!r}")
         if not isinstance(self.latency.options, Mapping):
             raise ConfigError("latency.options must be a mapping of backend options, e.g. {cuda_graphs: false}")
         from .search_space.stats import Limits

@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .cluster import check_address, connect_ray
+from .cluster import check_address, connect_search
 from .config import SearchConfig, load_config
 from .errors import ConfigError, GpunetRayError
 from .publish import Outcome, experiments, next_experiment, publish
@@ -140,7 +140,7 @@ def _start_out(cfg: SearchConfig, space, out: Path) -> None:
     from .latency import LatencyService
 
     lat = cfg.latency
-    probe = LatencyService(backend=lat.backend, num_actors=1, resource=lat.resource, cache_path=None,
+    probe = LatencyService(backend=lat.backend, num_actors=1, resource=lat.resource, num_gpus=lat.gpus, cache_path=None,
                            timeout_s=lat.timeout_s, threads=lat.threads, batch=lat.batch,
                            precision=lat.precision, backend_options=dict(lat.options))
     try:
@@ -238,7 +238,7 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
     info = _check_data(cfg)
     space = space.with_num_classes(info.num_classes)
     check_address(cfg.cluster.address)
-    started = connect_ray(cfg, dashboard=dashboard)
+    cfg, started = connect_search(cfg, dashboard=dashboard)  # a local Ray lays out this box's GPUs
     created_out = False
     try:
         if not resume:

@@ -119,8 +119,9 @@ class GatedSearch(TuneAdapter):
 
             c = self.latency_cfg
             self._service = LatencyService(backend=c.backend, num_actors=c.actors, resource=c.resource,
-                                           cache_path=self.cache_path, timeout_s=c.timeout_s, threads=c.threads,
-                                           batch=c.batch, precision=c.precision, backend_options=dict(c.options))
+                                           num_gpus=c.gpus, cache_path=self.cache_path, timeout_s=c.timeout_s,
+                                           threads=c.threads, batch=c.batch, precision=c.precision,
+                                           backend_options=dict(c.options))
         return self._service
 
     def _submit(self, specs):

@@ -55,9 +55,12 @@ class _LatencyActor:
         from gpunet_ray.search_space import ArchSpec
         from gpunet_ray.search_space.stats import check_size
 
+        from gpunet_ray.cluster import gpu_turn
+
         spec = ArchSpec.from_arch_string(arch_string)
         check_size(spec, batch=self.backend.batch)
-        return self.backend.measure(spec, self.policy)
+        with gpu_turn("latency"):  # a no-op unless one GPU is shared with training (one-box layout)
+            return self.backend.measure(spec, self.policy)
 
 
 @dataclass
