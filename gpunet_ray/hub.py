@@ -396,16 +396,17 @@ def _search_config(hub_dir: str | Path) -> dict | None:
 
 def _train(hub, args) -> int:
     """``hub train``: the long recipe over the search's data recipe (``config.yaml``), then ``--recipe``."""
-    from .trainables import final_train, search_recipe  # lazy: torch
+    from .trainables import final_recipe, final_train, search_recipe  # lazy: torch
 
     r = _tier(hub, args.tier)
     out = Path(args.out or Path(args.hub) / "models" / r["tier"] / "final")
     config = _search_config(args.hub)
     inherited = search_recipe(config)
+    fields = {**inherited, **_recipe_fields(args.recipe)}
+    final_recipe(fields, args.epochs)  # a bad field or --epochs: exit 2 before anything is printed
     if config is None:
         print(f"{PROG}: no config.yaml in {args.hub}: the search's data recipe is unknown, the long recipe's "
               "defaults apply (set them with --recipe)", file=sys.stderr)
-    fields = {**inherited, **_recipe_fields(args.recipe)}
     result = final_train(ArchSpec.from_arch_string(r["arch"]), data_dir=args.data, out_dir=out,
                          epochs=args.epochs, teacher=args.teacher, recipe=fields, device=args.device,
                          num_threads=args.threads)

@@ -6,8 +6,9 @@ Public names (imported on first use, so ``import gpunet_ray.trainables`` stays c
   :func:`trial_resources` -- per-trial resources from config; :func:`check_trial_config`;
   :func:`spec_from_config`; :func:`infeasible_result`;
 * :func:`train` -- the training loop without Ray; :func:`final_train` -- the long recipe with
-  optional distillation (``hub train``); :class:`TrainResult`, :func:`resolve_teacher`,
-  :func:`load_teacher`, :func:`load_checkpoint`;
+  optional distillation (``hub train``), :func:`final_recipe` (its recipe), :func:`search_recipe`
+  (the data recipe a search used, which ``hub train`` inherits), :func:`default_threads`;
+  :class:`TrainResult`, :func:`resolve_teacher`, :func:`load_teacher`, :func:`load_checkpoint`;
 * :class:`Recipe` -- the frozen recipe (``Recipe()`` proxy, ``Recipe.long()`` final);
 * :func:`make_loader` -- DALI GPU / DALI CPU / torchvision input pipelines, :class:`Augment`.
 """
@@ -26,6 +27,9 @@ _LAZY = {
     "infeasible_result": ".trainable",
     "train": ".loop",
     "final_train": ".loop",
+    "final_recipe": ".loop",
+    "default_threads": ".loop",
+    "search_recipe": ".recipe",
     "resolve_teacher": ".teacher",
     "TrainResult": ".loop",
     "load_teacher": ".teacher",

@@ -28,7 +28,9 @@ Per-epoch metrics (``report``'s first argument):
   0 when fresh); ``train_images`` / ``val_images`` -- images trained on / scored this epoch
   (``top1`` and ``top5`` divide by ``val_images``); ``bad_images`` -- bad files left out of this
   run (``skip_bad``) plus images the loaders dropped this epoch, ``bad_val_images`` -- the part
-  of them from the validation set (so a smaller denominator is never silent).
+  of them from the validation set (so a smaller denominator is never silent); ``kept_weights`` --
+  ``"raw"``, or with EMA on (``recipe.ema_decay``) the better-scoring of ``"raw"`` and ``"ema"``:
+  ``top1``, ``top5`` and ``val_loss`` are that model's, and ``top1_raw`` / ``top1_ema`` give both.
 
 Layout: one run's state and epoch (:mod:`~gpunet_ray.trainables.run`), checkpoint files
 (:mod:`~gpunet_ray.trainables.checkpoint`) and distillation teachers
@@ -40,6 +42,8 @@ from __future__ import annotations
 
 import gc
 import json
+import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +72,8 @@ from .teacher import load_teacher, resolve_teacher
 __all__ = [
     "train",
     "final_train",
+    "final_recipe",
+    "default_threads",
     "TrainResult",
     "as_spec",
     "load_teacher",
@@ -87,7 +93,8 @@ ReportFn = Callable[[dict, "Path | None"], None]
 class TrainResult:
     """What :func:`train` returns: the last epoch's metrics, all epochs, and the trained model.
 
-    ``model`` is the network whose accuracy was reported (the EMA copy when EMA is on).
+    ``model`` is the network whose accuracy was reported: with EMA on, the EMA copy or the raw
+    weights, whichever scored the better top-1 in the last epoch (``metrics["kept_weights"]``).
     """
 
     metrics: dict
@@ -223,7 +230,7 @@ def _fit(run: TrainingRun, ckpt_dir: Path | None, report: ReportFn | None) -> Tr
     for epoch in range(run.start_epoch, r.epochs):
         t0 = time.perf_counter()
         tr = run.train_epoch(epoch)
-        ev = run.evaluate()
+        ev, which, scores = run.evaluate_best()
         metrics = {
             "epoch": epoch + 1,
             "top1": ev["top1"],
@@ -245,14 +252,55 @@ def _fit(run: TrainingRun, ckpt_dir: Path | None, report: ReportFn | None) -> Tr
             "bad_images": (len(run.bad_train) + len(run.bad_val) + len(run.train_loader.bad_seen)
                            + len(run.val_loader.bad_seen)),
             "bad_val_images": len(run.bad_val) + len(run.val_loader.bad_seen),
+            "kept_weights": which,
         }
+        if run.ema is not None:
+            metrics.update(top1_raw=scores["raw"]["top1"], top1_ema=scores["ema"]["top1"])
         run.history.append(metrics)
         if ckpt_dir is not None:
             save_checkpoint(run.state_dict(epoch + 1), ckpt_dir, run.spec)
         if report is not None:
             report(dict(metrics), ckpt_dir)
-    model = run.ema.module if run.ema is not None else run.model
+    model = run.weights(metrics.get("kept_weights", "ema" if run.ema is not None else "raw"))
     return TrainResult(metrics=dict(metrics), history=[dict(m) for m in run.history], model=model)
+
+
+def default_threads(device: torch.device, num_threads: int | None = None,
+                    loader_threads: int | None = None) -> tuple[int | None, int]:
+    """``(torch threads, loader threads)`` for one training process that has this machine to itself.
+
+    Unset values are derived from the CPUs this process may run on: loader threads (DALI threads /
+    torchvision workers) 1 up to 4 CPUs, else a quarter of them (at most 4); on a CPU device the
+    torch threads are the rest (at least 1), so that the two never oversubscribe the cores. (Two
+    torch threads beside a loader thread on a 2-core box ran ~10x slower than one: the OpenMP
+    workers spin-wait for the core the loader holds; see docs/BENCHMARKS.md.) On a GPU the torch
+    threads stay as they are (``None``).
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if loader_threads is None:
+        loader_threads = 1 if cpus <= 4 else min(4, cpus // 4)
+    if num_threads is None and device.type == "cpu":
+        num_threads = max(1, cpus - loader_threads)
+    return num_threads, loader_threads
+
+
+def final_recipe(recipe: Recipe | Mapping[str, Any] | None = None, epochs: int | None = None) -> Recipe:
+    """The recipe of a final training: ``recipe`` (a :class:`Recipe`, used as it is), or
+    :meth:`Recipe.long` with the fields of a mapping ``recipe`` (e.g. :func:`search_recipe`'s plus
+    the user's), with ``epochs`` when given. From a mapping, the warm-up scales with ``epochs``
+    unless the mapping sets ``warmup_epochs`` (see :meth:`Recipe.long`).
+    """
+    if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1):
+        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
+    if isinstance(recipe, Recipe):
+        return recipe if epochs is None else recipe.replace(epochs=epochs)
+    if recipe is not None and not isinstance(recipe, Mapping):
+        raise ConfigError(f"recipe must be a Recipe or a mapping of its fields, got {type(recipe).__name__}")
+    fields = dict(recipe or {})
+    if epochs is not None:
+        fields["epochs"] = epochs
+    Recipe.from_dict(fields)  # unknown keys and bad values: ConfigError naming the field
+    return Recipe.long(**fields)
 
 
 def final_train(
@@ -266,25 +314,30 @@ def final_train(
     loader: str = "auto",
     device: str | torch.device | None = "auto",
     num_threads: int | None = None,
-    loader_threads: int = 2,
+    loader_threads: int | None = None,
     report: ReportFn | None = None,
     skip_bad: bool = False,
 ) -> dict:
     """Final training of one architecture with the long recipe (``hub train``); resumable.
 
-    recipe: defaults to :meth:`Recipe.long`; ``epochs`` overrides its epoch count.
+    recipe: a :class:`Recipe` (used as it is, ``epochs`` replacing its epoch count), or a mapping
+    of fields over :meth:`Recipe.long` (``hub train`` passes the search's data recipe, see
+    :func:`~gpunet_ray.trainables.recipe.search_recipe`, and the user's ``--recipe`` fields), see
+    :func:`final_recipe`; default :meth:`Recipe.long`. ``epochs`` overrides the epoch count.
     teacher: optional distillation teacher in any form :func:`resolve_teacher` accepts.
+    num_threads, loader_threads: ``None`` derives them from this machine's CPUs
+    (:func:`default_threads`; one of each on a 2-core box, as a search trial has).
     Writes into ``out_dir``: ``checkpoint/state.pt`` every epoch (a re-run resumes from it),
-    ``arch.json`` (the trained network, dataset classes), ``weights.pt`` (plain ``state_dict`` of
-    the reported model, EMA when on; loadable with ``torch.load(weights_only=True)``) and
-    ``metrics.json`` (the per-epoch history). Returns the last epoch's metrics plus those paths.
-    Prints one line per epoch unless ``report`` is given. ``skip_bad``: see :func:`train`.
+    ``arch.json`` (the trained network, dataset classes), ``weights.pt`` (plain ``state_dict``,
+    loadable with ``torch.load(weights_only=True)``, of the raw or EMA weights, whichever scored
+    the better top-1 in the last epoch: ``kept_weights``) and ``metrics.json`` (the per-epoch
+    history). Returns the last epoch's metrics (``top1`` of the kept weights, ``top1_raw`` /
+    ``top1_ema``) plus ``train_images_per_s`` (over all epochs), the threads, the recipe and the
+    file paths. Prints one line per epoch unless ``report`` is given. ``skip_bad``: see :func:`train`.
     """
-    r = Recipe.from_dict(recipe) if recipe is not None else Recipe.long()
-    if epochs is not None:
-        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-            raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
-        r = r.replace(epochs=epochs)
+    r = final_recipe(recipe, epochs)
+    dev = resolve_device(device)
+    num_threads, loader_threads = default_threads(dev, num_threads, loader_threads)
     info = check_dataset(data_dir, verify=False)  # train() inspects the files it reads
     teacher_model = None
     if teacher is not None:
@@ -294,16 +347,22 @@ def final_train(
     out.mkdir(parents=True, exist_ok=True)
 
     def _print(metrics: dict, _ckpt) -> None:
-        print(f"epoch {metrics['epoch']}/{r.epochs}: top1 {metrics['top1']:.2f} % top5 {metrics['top5']:.2f} % "
+        both = (f" (raw {metrics['top1_raw']:.2f}, ema {metrics['top1_ema']:.2f})" if "top1_ema" in metrics else "")
+        print(f"epoch {metrics['epoch']}/{r.epochs}: top1 {metrics['top1']:.2f} %{both} top5 {metrics['top5']:.2f} % "
               f"loss {metrics['loss']:.4f} {metrics['images_per_s']:.0f} img/s", flush=True)
 
     res = train(spec, info.root, r, report=report or _print, checkpoint_dir=out / "checkpoint", loader=loader,
-                device=device, num_threads=num_threads, loader_threads=loader_threads, teacher=teacher_model,
+                device=dev, num_threads=num_threads, loader_threads=loader_threads, teacher=teacher_model,
                 skip_bad=skip_bad)
     model = res.model
     trained = model.spec if hasattr(model, "spec") else as_spec(spec)
     write_arch_json(out, trained)
     save_atomic({k: v.detach().cpu() for k, v in model.state_dict().items()}, out / WEIGHTS_FILE)
     (out / "metrics.json").write_text(json.dumps(res.history, indent=1, default=str) + "\n")
-    return {**res.metrics, "arch": trained.arch_string, "out_dir": str(out), "weights": str(out / WEIGHTS_FILE),
+    images = sum(m.get("train_images", 0) for m in res.history)
+    seconds = sum(m["train_images"] / m["images_per_s"] for m in res.history
+                  if m.get("train_images") and m.get("images_per_s"))
+    return {**res.metrics, "train_images_per_s": images / seconds if seconds else math.nan,
+            "num_threads": torch.get_num_threads(), "loader_threads": loader_threads, "recipe": r.to_dict(),
+            "arch": trained.arch_string, "out_dir": str(out), "weights": str(out / WEIGHTS_FILE),
             "arch_json": str(out / "arch.json"), "checkpoint": str(out / "checkpoint" / CHECKPOINT_FILE)}

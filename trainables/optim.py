@@ -10,7 +10,7 @@ from torch import nn
 
 from .recipe import Recipe
 
-__all__ = ["RMSpropTF", "make_optimizer", "lr_at", "ModelEma"]
+__all__ = ["RMSpropTF", "make_optimizer", "lr_at", "ModelEma", "ema_decay_at"]
 
 
 class RMSpropTF(torch.optim.Optimizer):
@@ -86,24 +86,43 @@ def lr_at(step: int, steps_per_epoch: int, recipe: Recipe) -> float:
     return recipe.min_lr + 0.5 * (recipe.peak_lr - recipe.min_lr) * (1.0 + math.cos(math.pi * min(1.0, t)))
 
 
+def ema_decay_at(decay: float, updates: int, warmup: bool = True) -> float:
+    """The EMA decay used for update number ``updates`` (0-based): ``min(decay, (1 + n) / (10 + n))``.
+
+    The warm-up of TensorFlow's ``ExponentialMovingAverage(num_updates=...)`` (and of timm's
+    ``ModelEmaV3(use_warmup=True)``, in another form): the average starts short and lengthens with
+    the step count, so that after ``n`` steps it covers roughly the last ``n / 9`` of them. A fixed
+    0.9999 would, after a few hundred steps, still be ~97 % the initial (random) weights.
+    """
+    if not warmup:
+        return float(decay)
+    return min(float(decay), (1.0 + updates) / (10.0 + updates))
+
+
 class ModelEma(nn.Module):
     """Exponential moving average of a model's weights (BN statistics copied, not averaged).
 
-    ``decay`` per optimiser step; the average is kept on the model's device, in float32.
+    ``decay`` per optimiser step, reached through :func:`ema_decay_at`'s warm-up (``warmup=False``:
+    ``decay`` from the first step); ``updates`` counts the steps averaged so far (saved in
+    checkpoints). The average is kept on the model's device, in float32.
     """
 
-    def __init__(self, model: nn.Module, decay: float) -> None:
+    def __init__(self, model: nn.Module, decay: float, warmup: bool = True) -> None:
         super().__init__()
         self.module = copy.deepcopy(model).eval()
         for p in self.module.parameters():
             p.requires_grad_(False)
         self.decay = float(decay)
+        self.warmup = bool(warmup)
+        self.updates = 0
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        ema_params = dict(self.module.named_parameters())
-        for name, p in model.named_parameters():
-            ema_params[name].lerp_(p.detach(), 1.0 - self.decay)
+        weight = 1.0 - ema_decay_at(self.decay, self.updates, self.warmup)
+        self.updates += 1
+        ema_params = [p for _, p in self.module.named_parameters()]
+        params = [p.detach() for _, p in model.named_parameters()]
+        torch._foreach_lerp_(ema_params, params, weight)
         ema_bufs = dict(self.module.named_buffers())
         for name, b in model.named_buffers():
             ema_bufs[name].copy_(b)

@@ -8,9 +8,41 @@ from typing import Any, Mapping
 
 from gpunet_ray.errors import ConfigError
 
-__all__ = ["Recipe", "OPTIMIZERS"]
+__all__ = ["Recipe", "OPTIMIZERS", "WARMUP_FRACTION", "DATA_FIELDS", "scaled_warmup", "search_recipe"]
 
 OPTIMIZERS = ("sgd", "rmsproptf")
+WARMUP_FRACTION = 0.1  # final training: the learning-rate warm-up never takes more of the schedule
+# What final training inherits from the search that ranked the network (its hub's config.yaml):
+# the input pipeline and the batch size the candidate was trained (and found to fit) with.
+DATA_FIELDS = ("resolution", "crop_scale", "crop_ratio", "hflip", "crop_pct", "batch_size")
+
+
+def scaled_warmup(warmup_epochs: float, epochs: int) -> float:
+    """``warmup_epochs``, capped at :data:`WARMUP_FRACTION` of an ``epochs``-long schedule."""
+    return min(float(warmup_epochs), WARMUP_FRACTION * epochs)
+
+
+def search_recipe(config: Mapping[str, Any] | None) -> dict:
+    """The :data:`DATA_FIELDS` a search trained its candidates with, from its resolved config.
+
+    config: the mapping saved as ``OUT/config.yaml`` (``train.batch_size`` and the ``train.recipe``
+    overrides; fields the search left at the proxy defaults are not returned). Final training
+    (``hub train``) starts from these, so a network is not retrained with, e.g., horizontal flips
+    on digits when the search ranked it without. ``None`` or a config without a ``train`` section: ``{}``.
+    """
+    train = (config or {}).get("train") or {}
+    if not isinstance(train, Mapping):
+        raise ConfigError("the search config's 'train' section must be a mapping")
+    recipe = train.get("recipe") or {}
+    if not isinstance(recipe, Mapping):
+        raise ConfigError("the search config's 'train.recipe' must be a mapping of recipe fields")
+    out = {k: recipe[k] for k in DATA_FIELDS if k in recipe}
+    if "batch_size" not in out and train.get("batch_size") is not None:
+        out["batch_size"] = train["batch_size"]
+    for name in ("crop_scale", "crop_ratio"):
+        if name in out:
+            out[name] = tuple(out[name])
+    return out
 
 
 @dataclass(frozen=True)
@@ -28,6 +60,10 @@ class Recipe:
     ``crop_scale`` is the random-resized-crop area range (fractions of the image).
     ``limit_train_batches``/``limit_val_batches`` cap batches per epoch (``None``: all).
     ``amp`` and ``channels_last`` only take effect on a CUDA device.
+    ``ema_decay``: EMA of the weights per step (``None``: no EMA), reached through a warm-up that
+    lengthens the average with the step count (``ema_warmup``; see
+    :func:`~gpunet_ray.trainables.optim.ema_decay_at`); runs with EMA evaluate both the raw and
+    the EMA weights and report the better.
     """
 
     epochs: int = 2
@@ -45,6 +81,7 @@ class Recipe:
     min_lr: float = 1e-5
     label_smoothing: float = 0.1
     ema_decay: float | None = None
+    ema_warmup: bool = True
     drop_path_rate: float = 0.0
     grad_clip: float | None = None
     amp: bool = True
@@ -115,7 +152,7 @@ class Recipe:
                 bad(f"{name} must be a pair 0 < lo <= hi <= {hi}, got {v!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             bad(f"seed must be an integer, got {self.seed!r}")
-        for name in ("nesterov", "amp", "channels_last", "hflip"):
+        for name in ("nesterov", "amp", "channels_last", "hflip", "ema_warmup"):
             if not isinstance(getattr(self, name), bool):
                 bad(f"{name} must be true or false, got {getattr(self, name)!r}")
 
@@ -136,10 +173,13 @@ class Recipe:
 
     @classmethod
     def long(cls, **overrides: Any) -> "Recipe":
-        """The final-training schedule: 450 epochs, RMSprop-TF (lr 0.016 per 256 images), EMA 0.9999,
-        drop-path 0.2, weight decay 1e-5, label smoothing 0.1, 5 warm-up epochs, cosine decay.
+        """The final-training schedule: 450 epochs, RMSprop-TF (lr 0.016 per 256 images), EMA 0.9999
+        (with warm-up), drop-path 0.2, weight decay 1e-5, label smoothing 0.1, 5 warm-up epochs,
+        cosine decay.
 
-        Meant for a GPU (batch 192, AMP); pass ``overrides`` (e.g. ``epochs=...``) to adapt.
+        Meant for a GPU (batch 192, AMP); pass ``overrides`` (e.g. ``epochs=...``) to adapt. The
+        learning-rate warm-up scales with the schedule unless ``warmup_epochs`` is given: 5 epochs,
+        but never more than :data:`WARMUP_FRACTION` of ``epochs`` (0.5 of a 5-epoch run).
         """
         base = dict(
             epochs=450, batch_size=192, optimizer="rmsproptf", lr=None, momentum=0.9, opt_eps=1e-3,
@@ -147,6 +187,8 @@ class Recipe:
             ema_decay=0.9999, drop_path_rate=0.2, crop_scale=(0.08, 1.0),
         )
         base.update(overrides)
+        if "warmup_epochs" not in overrides:
+            base["warmup_epochs"] = scaled_warmup(base["warmup_epochs"], base["epochs"])
         return cls(**base)
 
     # -- dict views -----------------------------------------------------------------------------

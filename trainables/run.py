@@ -8,14 +8,18 @@ reads (see the bad-file policy in :mod:`gpunet_ray.trainables.dataset`).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
 from dataclasses import replace
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gpunet_ray.cluster import GPU_LOCK_ENV, gpu_turn
 from gpunet_ray.errors import ConfigError, DatasetError, TrainingDiverged
 
 from .checkpoint import CHECKPOINT_FORMAT
@@ -80,12 +84,13 @@ class TrainingRun:
         cuda = device.type == "cuda"
         self.amp = cuda and recipe.amp
         self.memory_format = torch.channels_last if (cuda and recipe.channels_last) else torch.contiguous_format
+        self.shared_gpu = cuda and bool(os.environ.get(GPU_LOCK_ENV))  # one GPU, also timing: take turns
         self.model = build_model(spec, drop_path_rate=recipe.drop_path_rate)
         self.model = self.model.to(device, memory_format=self.memory_format)
         self.params = count_params(self.model)
         self.optimizer = make_optimizer(self.model, recipe)
         self.scaler = torch.amp.GradScaler("cuda") if self.amp else None
-        self.ema = ModelEma(self.model, recipe.ema_decay) if recipe.ema_decay else None
+        self.ema = ModelEma(self.model, recipe.ema_decay, warmup=recipe.ema_warmup) if recipe.ema_decay else None
         self.teacher = teacher
         aug = Augment(crop_scale=recipe.crop_scale, crop_ratio=recipe.crop_ratio, hflip=recipe.hflip,
                       crop_pct=recipe.crop_pct)
@@ -108,6 +113,7 @@ class TrainingRun:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "ema": self.ema.module.state_dict() if self.ema else None,
+            "ema_updates": self.ema.updates if self.ema else None,
             "scaler": self.scaler.state_dict() if self.scaler else None,
             "recipe": self.recipe.to_dict(),
             "history": self.history,
@@ -124,6 +130,8 @@ class TrainingRun:
         self.optimizer.load_state_dict(state["optimizer"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.module.load_state_dict(state["ema"])
+            updates = state.get("ema_updates")  # absent in older checkpoints: one update per step
+            self.ema.updates = int(updates) if updates is not None else int(state["epoch"]) * self.steps_per_epoch
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         if state.get("torch_rng") is not None:
@@ -157,26 +165,9 @@ class TrainingRun:
             lr = lr_at(step, self.steps_per_epoch, r)
             for g in self.optimizer.param_groups:
                 g["lr"] = lr
-            x = x.contiguous(memory_format=self.memory_format)
-            with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=self.amp):
-                logits = self.model(x)
-                loss = self._loss(logits, x, y)
-            self.optimizer.zero_grad(set_to_none=True)
-            if self.scaler is not None:
-                self.scaler.scale(loss).backward()
-                if r.grad_clip:
-                    self.scaler.unscale_(self.optimizer)
-                    nn.utils.clip_grad_norm_(self.model.parameters(), r.grad_clip)
-                self.scaler.step(self.optimizer)
-                self.scaler.update()
-            else:
-                loss.backward()
-                if r.grad_clip:
-                    nn.utils.clip_grad_norm_(self.model.parameters(), r.grad_clip)
-                self.optimizer.step()
-            if self.ema is not None:
-                self.ema.update(self.model)
-            loss_sum += loss.detach().float()
+            with self._gpu_turn():
+                loss = self._step(x, y)
+            loss_sum += loss
             n_img += y.shape[0]
             n_steps += 1
             if (i + 1) % check_every == 0:
@@ -188,6 +179,41 @@ class TrainingRun:
         return {"loss": float(loss_sum) / max(1, n_steps), "images_per_s": n_img / max(dt, 1e-9), "lr": lr,
                 "train_time_s": dt, "train_images": n_img}
 
+    def _step(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One optimiser step (and EMA update); returns the detached float loss."""
+        r, dev = self.recipe, self.device
+        x = x.contiguous(memory_format=self.memory_format)
+        with torch.autocast(device_type=dev.type, dtype=torch.float16, enabled=self.amp):
+            logits = self.model(x)
+            loss = self._loss(logits, x, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            if r.grad_clip:
+                self.scaler.unscale_(self.optimizer)
+                nn.utils.clip_grad_norm_(self.model.parameters(), r.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            if r.grad_clip:
+                nn.utils.clip_grad_norm_(self.model.parameters(), r.grad_clip)
+            self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
+        return loss.detach().float()
+
+    @contextlib.contextmanager
+    def _gpu_turn(self) -> Iterator[None]:
+        """Hold the GPU for one step when it is shared with latency timing (one-GPU box:
+        :func:`gpunet_ray.cluster.gpu_turn`); the step's GPU work ends before the turn does."""
+        if not self.shared_gpu:
+            yield
+            return
+        with gpu_turn("trial"):
+            yield
+            torch.cuda.synchronize(self.device)
+
     def _check_finite(self, loss_sum: torch.Tensor, epoch: int, step: int, lr: float) -> None:
         v = float(loss_sum)
         if not math.isfinite(v):
@@ -197,17 +223,18 @@ class TrainingRun:
             )
 
     @torch.no_grad()
-    def evaluate(self) -> dict:
-        model = self.ema.module if self.ema is not None else self.model
+    def evaluate(self, model: nn.Module | None = None) -> dict:
+        """Validation metrics of ``model`` (default: the trained weights, not the EMA copy)."""
+        model = self.model if model is None else model
         model.eval()
         k = min(5, self.spec.num_classes)
         correct1 = correct5 = 0
         loss_sum, n = 0.0, 0
         for x, y in self.val_loader:
             x = x.contiguous(memory_format=self.memory_format)
-            with torch.autocast(device_type=self.device.type, dtype=torch.float16, enabled=self.amp):
-                logits = model(x)
-            logits = logits.float()
+            with self._gpu_turn(), torch.autocast(device_type=self.device.type, dtype=torch.float16,
+                                                  enabled=self.amp):
+                logits = model(x).float()
             loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
             topk = logits.topk(k, dim=1).indices
             hit = topk.eq(y[:, None])
@@ -217,6 +244,21 @@ class TrainingRun:
         n = max(n, 1)
         return {"top1": 100.0 * correct1 / n, "top5": 100.0 * correct5 / n, "val_loss": loss_sum / n,
                 "val_images": n}
+
+    def evaluate_best(self) -> tuple[dict, str, dict]:
+        """Evaluate the raw weights and, with EMA on, the EMA weights: ``(best, which, per_weights)``.
+
+        ``which`` is ``"ema"`` or ``"raw"`` (EMA wins ties); ``per_weights`` maps each to its metrics.
+        """
+        scores = {"raw": self.evaluate(self.model)}
+        if self.ema is not None:
+            scores["ema"] = self.evaluate(self.ema.module)
+        which = "ema" if "ema" in scores and scores["ema"]["top1"] >= scores["raw"]["top1"] else "raw"
+        return scores[which], which, scores
+
+    def weights(self, which: str) -> nn.Module:
+        """The model holding the ``"raw"`` or ``"ema"`` weights."""
+        return self.ema.module if which == "ema" and self.ema is not None else self.model
 
     def close(self) -> None:
         for name in ("train_loader", "val_loader"):

@@ -85,7 +85,8 @@ def load_teacher(arch: Any, weights: str | Path, num_classes: int | None = None,
 
 
 def _from_folder(d: Path, t: str) -> tuple[Path, Path]:
-    """``(arch.json, weights)`` in a teacher folder such as the ``out_dir`` of :func:`~gpunet_ray.trainables.loop.final_train`."""
+    """``(arch.json, weights)`` in a teacher folder, such as the ``out_dir`` of
+    :func:`~gpunet_ray.trainables.loop.final_train`."""
     if not (d / "arch.json").is_file():
         raise ConfigError(f"teacher folder {t!r} has no arch.json (the teacher's GPUNet JSON)")
     for name in (WEIGHTS_FILE, CHECKPOINT_FILE):
