@@ -343,7 +343,7 @@ def test_one_unit_cube_encoding():
 def test_power_target_transform_is_validated_and_handles_heavy_tails():
     with pytest.raises(ConfigError, match="target_transform"):
         LAMCTS(sphere_domain(2), target_transform="log")
-    from gpunet_ray.searchers._core import _power
+    from gpunet_ray.searchers._targets import power as _power
 
     rng = np.random.default_rng(0)
     x = rng.random((60, 4))
@@ -376,7 +376,7 @@ def test_power_target_transform_is_validated_and_handles_heavy_tails():
 
 
 def test_auto_target_transform_is_raw_until_enough_data_then_power():
-    from gpunet_ray.searchers._core import POWER_AUTO_MIN
+    from gpunet_ray.searchers._targets import POWER_AUTO_MIN
 
     dom = sphere_domain(3)
     rng = np.random.default_rng(5)
@@ -393,11 +393,12 @@ def test_auto_target_transform_is_raw_until_enough_data_then_power():
     big_auto, big_power = fed("auto", POWER_AUTO_MIN + 10), fed("power", POWER_AUTO_MIN + 10)
     assert big_auto.ask(2) == big_power.ask(2)  # and as the power warp once there is enough data
     assert big_auto._hyper["targets"] == "power"
-    assert LAMCTS(dom).options["target_transform"] == "power"  # the default since the Box-Cox branch
+    assert LAMCTS(dom).options.target_transform == "power"  # the default since the Box-Cox branch
 
 
 def test_lbfgs_acquisition_polish_raises_log_ei_and_respects_the_box():
     from gpunet_ray.searchers import _gp
+    from gpunet_ray.searchers._acquisition import lbfgs_polish
 
     with pytest.raises(ConfigError, match="acq_opt"):
         LAMCTS(sphere_domain(2), acq_opt="adam")
@@ -410,7 +411,7 @@ def test_lbfgs_acquisition_polish_raises_log_ei_and_respects_the_box():
     X = dom.unit_to_features(U)
     gp = _gp.GP(X, y, _gp.fit_hyper(X, y))
     starts = dom.snap(U[np.argsort(-y)[:3]])  # candidates are snapped, as in _pick
-    out = opt._lbfgs(gp, starts, float(y.max()))
+    out = lbfgs_polish(gp, opt.domain, starts, float(y.max()))
     assert out.shape == starts.shape and (out >= 0).all() and (out <= 1).all()
     cont = np.array([p.kind in ("float", "log") for p in dom.params])
     assert np.allclose(out[:, ~cont], starts[:, ~cont])  # discrete dims untouched
@@ -427,3 +428,115 @@ def test_lbfgs_acquisition_polish_raises_log_ei_and_respects_the_box():
                 o.tell(c, vals[-1])
         runs.append(vals)
     assert runs[0] == runs[1]
+
+
+# -- the extensible core (issue 14): protocol, options, standalone random search, no global seeding ------
+def test_every_builtin_core_is_an_ask_tell_optimizer():
+    from gpunet_ray.searchers import AskTellOptimizer, RandomCore, SupportsPending, register_optimizer
+    from gpunet_ray.searchers import _registry as registry
+
+    for core in (LAMCTS(sphere_domain(2)), RandomCore(sphere_domain(2)), get_optimizer("random", sphere_domain(2))):
+        assert isinstance(core, AskTellOptimizer) and isinstance(core, SupportsPending)
+    assert not issubclass(RandomCore, LAMCTS)
+
+    class NoState:
+        def __init__(self, space, **kw):
+            pass
+
+        def ask(self, n=1):
+            return []
+
+        def tell(self, config, value, feasible=True, extra=None):
+            pass
+
+    saved = dict(registry._OPTIMIZERS._entries)
+    try:
+        register_optimizer("no-state", NoState, multi_objective=False)
+        with pytest.raises(ConfigError, match="state_dict, load_state_dict"):
+            get_optimizer("no-state", sphere_domain(2))
+    finally:
+        registry._OPTIMIZERS._entries = saved
+
+
+def test_options_are_one_frozen_dataclass_with_the_constructor_defaults():
+    import dataclasses
+
+    from gpunet_ray.searchers import LAMCTSOptions
+
+    o = LAMCTS(sphere_domain(3)).options
+    assert isinstance(o, LAMCTSOptions) and o.target_transform == "power" and o.acq_opt == "lbfgs"
+    assert (o.n_init, o.n_candidates, o.maximize) == (8, 800, (True,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        o.cp = 0.5
+    d = LAMCTSOptions()  # the dataclass's defaults are the constructor's
+    assert (d.target_transform, d.acq_opt, d.cp, d.leaf_size) == ("power", "lbfgs", 0.1, 20)
+    with pytest.raises(ConfigError, match="sampler"):
+        LAMCTSOptions(sampler="nope")
+    with pytest.raises(ConfigError, match="maximize"):
+        LAMCTSOptions(objectives=2, maximize=(True,))
+    # from_options rebuilds the same core; a state's options round-trip through JSON
+    a = LAMCTS(sphere_domain(3), seed=1, cp=0.3, maximize=False)
+    b = LAMCTS.from_options(sphere_domain(3), a.options, seed=1)
+    assert b.options == a.options and a.ask(3) == b.ask(3)
+    assert LAMCTSOptions.from_dict(json.loads(json.dumps(a.options.to_dict()))) == a.options
+    with pytest.raises(ConfigError, match="unknown"):
+        LAMCTSOptions.from_dict({**a.options.to_dict(), "bogus": 1})
+
+
+def test_old_state_with_an_options_dict_still_loads():
+    """A state written before target_transform/acq_opt existed resumes with raw targets and the
+    best scored candidate (what it was written with), not with today's defaults."""
+    a = LAMCTS(sphere_domain(3), seed=2, maximize=False, target_transform="none", acq_opt="candidates")
+    _run(a, sphere, 3, 4)
+    state = json.loads(json.dumps(a.state_dict()))
+    assert isinstance(state["options"], dict) and state["options"]["target_transform"] == "none"
+    old = {**state, "options": {k: v for k, v in state["options"].items()
+                                if k not in ("target_transform", "refine", "acq_opt", "acq_starts", "acq_radius")}}
+    b = LAMCTS(sphere_domain(3), seed=7)
+    b.load_state_dict(old)
+    assert b.options == a.options
+    assert b.options.target_transform == "none" and b.options.acq_opt == "candidates"
+    assert a.ask(4) == b.ask(4)
+
+
+def test_random_core_stands_alone_and_reads_its_old_lamcts_format_state():
+    from gpunet_ray.searchers import RandomCore
+
+    a = RandomCore(mixed_domain(), seed=3, maximize=False)
+    cfgs = a.ask(5)
+    assert len({mixed_domain().key(c) for c in cfgs}) == 5 and len(a.pending) == 5
+    for c in cfgs[:3]:
+        a.tell(c, mixed_objective(c))
+    state = json.loads(json.dumps(a.state_dict()))
+    b = RandomCore(mixed_domain(), seed=99)
+    b.load_state_dict(state)
+    assert b.ask(4) == a.ask(4) and b.n_observations == 3 and b.best == a.best
+    # the state the random core wrote when it subclassed LAMCTS (its observations, pending and generator)
+    lam = LAMCTS(mixed_domain(), seed=3, maximize=False)
+    for c in cfgs[:3]:
+        lam.tell(c, mixed_objective(c))
+    c = RandomCore(mixed_domain())
+    c.load_state_dict(json.loads(json.dumps(lam.state_dict())))
+    assert c.n_observations == 3 and c.best["value"] == lam.best["value"]
+    with pytest.raises(ConfigError):
+        c.load_state_dict({"format": "something else"})
+    with pytest.raises(ConfigError, match="cp"):  # not a LA-MCTS core: LA-MCTS options are refused
+        get_optimizer("random", mixed_domain(), cp=0.2)
+    assert get_optimizer("random", mixed_domain(), n_init=3).ask(1)  # n_init: ignored, as before
+
+
+def test_no_global_rng_is_seeded_or_consumed():
+    """The GP fit draws from a forked torch stream; the global numpy and torch states are untouched."""
+    import torch
+
+    from gpunet_ray.searchers import _gp
+
+    np.random.seed(123)
+    torch.manual_seed(123)
+    want_np, want_t = np.random.get_state()[1].copy(), torch.get_rng_state().clone()
+    opt = LAMCTS(sphere_domain(3), seed=0, maximize=False, n_init=6)
+    _run(opt, sphere, 3, 4)
+    X = np.random.default_rng(0).random((10, 3))
+    _gp.fit_hyper(X, X.sum(1), seed=5)
+    assert (np.random.get_state()[1] == want_np).all() and torch.equal(torch.get_rng_state(), want_t)
+

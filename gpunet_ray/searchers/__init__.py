@@ -1,8 +1,13 @@
 """Searchers: a Ray-free LA-MCTS + BO ask/tell core, its Ray Tune adapter, and name registries.
 
 ``from gpunet_ray.searchers import LAMCTS, LAMCTSSearch, get_optimizer, register_optimizer, Domain``.
+Every optimiser core implements :class:`AskTellOptimizer` (``ask``/``tell``/``state_dict``/
+``load_state_dict``) and is made available by name through :func:`register_optimizer`. LA-MCTS is
+split into parts: the partition tree (``_tree``), the GP's targets (``_targets``), candidate
+generation and the trust region (``_candidates``), the acquisition's optimisation (``_acquisition``),
+its options (:class:`LAMCTSOptions`) and the observation store (``_observations``).
 Importing this package is cheap (numpy only): the LA-MCTS core (scipy) is imported when
-:class:`LAMCTS` or :func:`as_domain` is first used, Ray only when :class:`LAMCTSSearch` (or a Tune
+:class:`LAMCTS` is first used, Ray only when :class:`LAMCTSSearch` (or a Tune
 searcher from the registry) is, torch/BoTorch only when a GP is first fitted. The unit-cube
 encoding every optimiser coordinate uses (:func:`choice_to_unit`, :func:`unit_to_choice`,
 :func:`bin_centre`, :func:`bin_index`) is :mod:`._param`'s.
@@ -13,7 +18,7 @@ from __future__ import annotations
 from gpunet_ray._lazy import lazy_attributes
 
 
-from ._domain import KINDS, Domain, Param
+from ._domain import KINDS, Domain, Param, as_domain
 from ._param import bin_centre, bin_index, choice_to_unit, unit_to_choice
 from ._registry import (
     OPTIMIZER_GROUP,
@@ -31,7 +36,11 @@ from ._registry import (
 )
 
 __all__ = [
+    "AskTellOptimizer",
+    "SupportsPending",
     "LAMCTS",
+    "LAMCTSOptions",
+    "RandomCore",
     "LAMCTSSearch",
     "RandomSearch",
     "SearcherSetupError",
@@ -60,8 +69,11 @@ __all__ = [
 ]
 
 _LAZY = {
+    "AskTellOptimizer": "._protocol",
+    "SupportsPending": "._protocol",
     "LAMCTS": "._core",
-    "as_domain": "._core",
+    "LAMCTSOptions": "._options",
+    "RandomCore": "._random",
     "LAMCTSSearch": "._tune",
     "RandomSearch": "._tune",
     "SearcherSetupError": "gpunet_ray.errors",

@@ -41,8 +41,8 @@ from . import _template as tpl
 from ._param import KINDS, Param, bin_centre, bin_index, choice_to_unit, unit_to_choice
 from ._values import TAG, decode_value, encode_value, jsonable, opaque_values
 
-__all__ = ["Param", "Domain", "KINDS", "encode_value", "decode_value", "opaque_values", "TAG", "bin_centre",
-           "bin_index", "choice_to_unit", "unit_to_choice"]
+__all__ = ["Param", "Domain", "as_domain", "KINDS", "encode_value", "decode_value", "opaque_values", "TAG",
+           "bin_centre", "bin_index", "choice_to_unit", "unit_to_choice"]
 
 @dataclass(frozen=True)
 class Domain:
@@ -299,3 +299,17 @@ class Domain:
         if not params:
             raise ConfigError("the param space has no tunable parameter (tune.uniform, tune.choice, ...)")
         return cls(tuple(params), nested=any("/" in p.name for p in params), template=template)
+
+
+def as_domain(space: Any) -> Domain:
+    """A :class:`Domain` from a Domain, a SearchSpace, a Tune param-space dict or a list of Params."""
+    if isinstance(space, Domain):
+        return space
+    if hasattr(space, "dims") and hasattr(space, "canonical_config"):
+        return Domain.from_search_space(space)
+    if isinstance(space, dict):
+        return Domain.from_tune(space)
+    if isinstance(space, (list, tuple)) and space:
+        return Domain(tuple(p if isinstance(p, Param) else Param.from_dict(p) for p in space))
+    raise ConfigError(f"cannot build a search domain from {type(space).__name__}; pass a Domain, "
+                      "a SearchSpace, a Ray Tune param space dict or a list of Param")

@@ -34,18 +34,27 @@ def fit_hyper(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", seed: int = 0, 
     """Maximum a-posteriori GP hyper-parameters for (X: n x D in [0,1], y: n) via BoTorch.
 
     Falls back to a fixed, reasonable setting if the fit fails (e.g. a degenerate training set).
+    ``seed`` seeds a private torch RNG stream for the fit (forked: the global one is not touched).
     """
     import torch
-    from botorch.fit import fit_gpytorch_mll
-    from botorch.models import SingleTaskGP
-    from gpytorch.mlls import ExactMarginalLogLikelihood
 
     D = X.shape[1]
     ys, _, _ = standardize(np.asarray(y, dtype=float))
     default = {"lengthscale": [0.5 * math.sqrt(D) / 3.0] * D, "noise": 1e-3, "mean": 0.0, "kernel": kernel}
     if X.shape[0] < 3:
         return default
-    torch.manual_seed(seed)
+    with torch.random.fork_rng(devices=[]):  # a private stream: the caller's global torch RNG is left as it was
+        torch.manual_seed(seed)  # BoTorch's fit takes no generator; its (rare) random restarts draw from here
+        return _fit(X, ys, kernel, maxiter, default)
+
+
+def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHyper) -> GPHyper:
+    import torch
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    D = X.shape[1]
     tx = torch.as_tensor(X, dtype=torch.double)
     ty = torch.as_tensor(ys, dtype=torch.double).reshape(-1, 1)
     kw = {}

@@ -1,4 +1,5 @@
-"""Ask/tell wrappers around peer optimisers (random search, Optuna TPE/GP, HEBO) on a Domain.
+"""Ask/tell wrappers around peer optimisers (Optuna TPE/GP, HEBO) on a Domain; ``RandomCore`` is
+:mod:`._random`'s (imported here for the old import path).
 
 Same interface as :class:`~gpunet_ray.searchers.LAMCTS` (``ask(n)``, ``tell(config, value,
 feasible)``) so the benchmark drives every searcher identically. Optional dependencies are imported
@@ -8,25 +9,18 @@ lazily with an actionable message (``pip install optuna``; HEBO: ``pip install -
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 
 from gpunet_ray.errors import BackendUnavailable, ConfigError
 
-from ._core import LAMCTS, _finite, as_domain
-from ._domain import Domain
+from ._domain import Domain, as_domain
+from ._random import RandomCore
+from ._values import finite as _finite
 
 __all__ = ["RandomCore", "OptunaCore", "HEBOCore"]
-
-
-class RandomCore(LAMCTS):
-    """Uniform random search with the same duplicate, pending, constraint and state handling."""
-
-    def ask(self, n: int = 1) -> list[dict]:
-        out: list[dict] = []
-        self._random_fill(n, out, set())
-        return [self.domain.to_config(f) for f in out]
 
 
 class _ReplayState:
@@ -188,13 +182,33 @@ class HEBOCore(_ReplayState):
                 spec.append({"name": p.name, "type": "int", "lb": 0, "ub": len(p.choices) - 1})
             else:
                 spec.append({"name": p.name, "type": "cat", "categories": [str(i) for i in range(len(p.choices))]})
-        np.random.seed(seed if seed is not None else 0)
-        torch.manual_seed(seed if seed is not None else 0)
+        # HEBO draws from numpy's and torch's global generators: it gets private streams of its own, swapped
+        # in around each call (:meth:`_own_rng`), so the caller's global state is neither seeded nor consumed.
+        s = seed if seed is not None else 0
+        self._np_state = np.random.RandomState(s).get_state()
+        self._torch_state = torch.Generator().manual_seed(s).get_state()
         kw = {} if n_init is None else {"rand_sample": int(n_init)}
-        self.opt = HEBO(DesignSpace().parse(spec), scramble_seed=seed, **kw)
+        with self._own_rng():
+            self.opt = HEBO(DesignSpace().parse(spec), scramble_seed=seed, **kw)
         self._sign = -1.0 if maximize else 1.0  # HEBO minimises
         self._worst: float | None = None
         self._init_log()
+
+    @contextlib.contextmanager
+    def _own_rng(self):
+        """Run HEBO on its own numpy and torch random streams; the global ones are restored after."""
+        import torch
+
+        saved = np.random.get_state()
+        with torch.random.fork_rng(devices=[]):
+            np.random.set_state(self._np_state)
+            torch.set_rng_state(self._torch_state)
+            try:
+                yield
+            finally:
+                self._np_state = np.random.get_state()
+                self._torch_state = torch.get_rng_state()
+                np.random.set_state(saved)
 
     def _to_config(self, row) -> dict:
         out = {}
@@ -211,7 +225,8 @@ class HEBOCore(_ReplayState):
         return out
 
     def ask(self, n: int = 1) -> list[dict]:
-        rec = self.opt.suggest(n_suggestions=n)
+        with self._own_rng():
+            rec = self.opt.suggest(n_suggestions=n)
         out = []
         for i in range(len(rec)):
             cfg = self._to_config(rec.iloc[i])
@@ -250,5 +265,6 @@ class HEBOCore(_ReplayState):
             y = self._worst
         else:
             return  # nothing feasible yet: no value to stand in for it
-        self.opt.observe(row, np.array([[y]]))
+        with self._own_rng():
+            self.opt.observe(row, np.array([[y]]))
 

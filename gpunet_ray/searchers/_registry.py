@@ -7,18 +7,20 @@
   :func:`~gpunet_ray.searchers.as_domain` turns either into a :class:`Domain`. With
   ``multi_objective=True`` it is also called with ``objectives=2, maximize=(True, False)`` (the
   search with several latency budgets: top-1 up, latency down) and then told tuples of values.
-  It returns an object with ``ask(n) -> [config]``, ``tell(config, value, feasible=True,
-  extra=None)``, ``state_dict() -> JSON dict`` and ``load_state_dict(state)`` (optionally
-  ``add_pending(config)`` and ``forget(config)``).
+  It returns an :class:`~gpunet_ray.searchers.AskTellOptimizer`: ``ask(n) -> [config]``,
+  ``tell(config, value, feasible=True, extra=None)``, ``state_dict() -> JSON dict`` and
+  ``load_state_dict(state)`` (optionally ``add_pending(config)`` and ``forget(config)``:
+  :class:`~gpunet_ray.searchers.SupportsPending`); :func:`get_optimizer` refuses anything else.
 * **Tune searchers**: ``factory(space=, metric=, mode=, points_to_evaluate=, seed=, **options)``
   returning a ``ray.tune.search.Searcher``; ``multi_objective`` means it takes lists of metrics
   and modes.
 
-A name is found, in this order, among the built-ins and :func:`register_optimizer` /
-:func:`register_searcher` calls of this process, then as an import path ``"package.module:name"``
-(a class or function; a ``multi_objective = True`` attribute on it declares that capability), then
-among the entry points of the groups :data:`OPTIMIZER_GROUP` / :data:`SEARCHER_GROUP` of the
-installed distributions (same attribute), e.g. in ``pyproject.toml``:
+:func:`register_optimizer` is the one way to add an optimiser by name (the built-ins are registered
+through it too, with their capabilities). A name is found, in this order, among the built-ins and
+:func:`register_optimizer` / :func:`register_searcher` calls of this process, then as an import
+path ``"package.module:name"`` (a class or function; a ``multi_objective = True`` attribute on it
+declares that capability), then among the entry points of the groups :data:`OPTIMIZER_GROUP` /
+:data:`SEARCHER_GROUP` of the installed distributions (same attribute), e.g. in ``pyproject.toml``:
 ``[project.entry-points."gpunet_ray.optimizers"] mine = "mypkg.opt:MyCore"``. The options a
 factory takes are read from its signature (any, when it takes ``**kwargs``) unless declared;
 an unknown option is a :class:`~gpunet_ray.errors.ConfigError` before the factory is called.
@@ -119,6 +121,10 @@ class _Registry:
         self.skip_first = skip_first  # the first parameter is positional (the space)
         self.form = form  # the import-path form, for messages
         self._entries: dict[str, tuple[Callable[..., Any], bool, frozenset[str] | None, str]] = {}
+
+    def mark_builtin(self) -> None:
+        """Every name registered so far is a built-in (their ``origin``)."""
+        self._entries = {n: (*e[:3], "built-in") for n, e in self._entries.items()}
 
     def register(self, name: str, factory: Callable[..., Any], multi_objective: bool,
                  options: Iterable[str] | None = None, origin: str = "registered") -> None:
@@ -229,17 +235,25 @@ def optimizer_help(default: str = "lamcts") -> str:
 
 
 def get_optimizer(name: str, domain: Any, *, seed: Any = None, maximize: Any = True, **opts: Any) -> Any:
-    """An ask/tell optimiser: ``ask(n) -> [config]``, ``tell(config, value, feasible=True)``.
+    """An ask/tell optimiser (:class:`~gpunet_ray.searchers.AskTellOptimizer`) by name or import path.
 
     ``objectives=N`` (N > 1, with one ``maximize`` flag per objective) needs a multi-objective
     optimiser; ``objectives=1`` is the default and is not passed on. ConfigError for an unknown
-    name, an unknown option or too many objectives, before the factory is called.
+    name, an unknown option or too many objectives, before the factory is called; ConfigError
+    when the factory returns something that is not an ask/tell optimiser.
     """
     n = int(opts.pop("objectives", 1))
     info = _OPTIMIZERS.checked(name, opts, n)
     if n != 1:
         opts["objectives"] = n
-    return info.factory(domain, seed=seed, maximize=maximize, **opts)
+    core = info.factory(domain, seed=seed, maximize=maximize, **opts)
+    from ._protocol import AskTellOptimizer
+
+    if not isinstance(core, AskTellOptimizer):
+        missing = [m for m in ("ask", "tell", "state_dict", "load_state_dict") if not callable(getattr(core, m, None))]
+        raise ConfigError(f"searcher {name!r}: {info.factory!r} returned a {type(core).__name__} without "
+                          f"{', '.join(missing)}; an optimiser implements gpunet_ray.searchers.AskTellOptimizer")
+    return core
 
 
 def register_searcher(name: str, factory: Callable[..., Any], *, multi_objective: bool,
@@ -298,15 +312,17 @@ def _hebo_tune(space=None, metric=None, mode=None, points_to_evaluate=None, seed
 
 def _builtins() -> None:
     core, peers, tune = "gpunet_ray.searchers._core", "gpunet_ray.searchers._peers", "gpunet_ray.searchers._tune"
+    rand = "gpunet_ray.searchers._random"
     for name, factory, multi in (
         ("lamcts", _Lazy(f"{core}:LAMCTS"), True),
         ("lamcts-turbo", _Lazy(f"{core}:LAMCTS", fixed={"sampler": "turbo"}), True),
-        ("random", _Lazy(f"{peers}:RandomCore", ignored=("n_init",)), True),
+        ("random", _Lazy(f"{rand}:RandomCore", ignored=("n_init",)), True),
         ("optuna-tpe", _Lazy(f"{peers}:OptunaCore", fixed={"sampler": "tpe"}), False),
         ("optuna-gp", _Lazy(f"{peers}:OptunaCore", fixed={"sampler": "gp"}), False),
         ("hebo", _Lazy(f"{peers}:HEBOCore"), False),
     ):
-        _OPTIMIZERS.register(name, factory, multi, origin="built-in")
+        register_optimizer(name, factory, multi_objective=multi)
+    _OPTIMIZERS.mark_builtin()
     for name, factory, multi in (
         ("lamcts", _Lazy(f"{tune}:LAMCTSSearch"), True),
         ("random", _Lazy(f"{tune}:RandomSearch"), True),

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Node", "build_tree", "select_path", "in_region"]
+from ._pareto import dominance_counts
+
+__all__ = ["Node", "build_tree", "select_path", "in_region", "clear_virtual", "tree_scores"]
 
 
 @dataclass
@@ -79,6 +81,19 @@ def build_tree(X: np.ndarray, score: np.ndarray, *, leaf_size: int, max_depth: i
     return build(np.arange(len(s)), 0)
 
 
+def tree_scores(Y: np.ndarray, feas: np.ndarray) -> np.ndarray:
+    """Scalar score per observation for the tree (larger is better): the objective (``Y``: n x m,
+    maximised), or minus the dominance number for several objectives; infeasible points lowest."""
+    s = np.full(len(Y), np.nan)
+    if feas.any():
+        s[feas] = Y[feas, 0] if Y.shape[1] == 1 else -dominance_counts(Y[feas]).astype(float)
+        lo, span = s[feas].min(), np.ptp(s[feas])
+        s[~feas] = lo - (0.2 * span if span > 0 else 1.0)
+    else:
+        s[:] = 0.0
+    return s
+
+
 def select_path(root: Node, cp: float, scale: float) -> list[tuple[Node, int]]:
     """Descend by UCB: ``mean + 2 * cp * scale * sqrt(2 ln n_parent / n_child)``.
 
@@ -113,6 +128,13 @@ def in_region(path: list[tuple[Node, int]], X: np.ndarray) -> np.ndarray:
         sub = np.where(mask)[0]
         mask[sub[pred != want]] = False
     return mask
+
+
+def clear_virtual(node: Node) -> None:
+    """Reset the virtual visits of ``node`` and its subtree (after an ask)."""
+    node.virtual = 0
+    for ch in node.children:
+        clear_virtual(ch)
 
 
 def _decision(svm, X: np.ndarray) -> np.ndarray | None:

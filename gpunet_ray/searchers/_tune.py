@@ -30,10 +30,12 @@ from ray.tune.search import Searcher
 from gpunet_ray.errors import ConfigError, SearcherSetupError
 
 from ._adapter import TuneAdapter, core_objectives
-from ._core import LAMCTS, _finite, as_domain
-from ._domain import Domain
-from ._peers import RandomCore
+from ._core import LAMCTS
+from ._domain import Domain, as_domain
+from ._protocol import AskTellOptimizer
+from ._random import RandomCore
 from ._values import decode_value, encode_value, opaque_values
+from ._values import finite as _finite
 
 __all__ = ["LAMCTSSearch", "RandomSearch", "SearcherSetupError"]
 
@@ -55,43 +57,16 @@ def _check_metric_mode(metric: Any, mode: Any) -> None:
         raise ConfigError(f"metric and mode lists must have the same length, got {metric!r}, {mode!r}")
 
 
-class LAMCTSSearch(TuneAdapter):
-    """LA-MCTS + BO as a Ray Tune searcher.
-
-    Args:
-        space: a Ray Tune param space (``tune.uniform``, ``quniform``, ``loguniform``, ``randint``,
-            ``qrandint``, ``lograndint``, ``choice``, ... anywhere in nested dicts, lists and tuples;
-            a ``tune.choice`` over sub-spaces is a conditional branch), a ``SearchSpace``
-            (GPUNet/tiny; configs are its flat choice dicts), a :class:`Domain`, or None to take the
-            Tuner's ``param_space``.
-        metric: result key to optimise (a list of keys for multi-objective search).
-        mode: ``"min"`` or ``"max"`` (a list for multi-objective search).
-        points_to_evaluate: configs to try first (complete: every active parameter given).
-        seed: seed of the core's ``numpy.random.Generator``.
-        evaluated_rewards: rewards of ``points_to_evaluate`` already evaluated (warm start).
-        max_concurrent: at most this many trials in flight (0 = unlimited); ``suggest`` returns None
-            at the limit. A ``ConcurrencyLimiter`` around the searcher keeps its own count instead.
-        **algorithm_options: passed to :class:`~gpunet_ray.searchers.LAMCTS` (``n_init``,
-            ``leaf_size``, ``cp``, ``sampler``, ``constraint``, ...).
-
-    A completed trial reporting ``feasible=False`` (the project's trainables do, with a ``reason``),
-    a NaN/inf/missing metric, or ``error=True`` is told to the core as infeasible.
-
-    State (``save``/``get_state``) is JSON. Configs are stored as choice indices and numbers; the
-    space is stored too, with values JSON cannot hold losslessly (functions, paths, ...) as
-    placeholders: restoring a state whose space holds such values needs a searcher built with
-    that space (a Tuner run is fine: Tune replaces them with its own placeholders before the
-    searcher sees them). Attributes a subclass adds to the instance are saved with it when their
-    values are plain data (numbers, strings, lists, tuples, dicts, ...) and set again on restore;
-    others are skipped with a warning: a subclass with such state extends ``get_state`` /
-    ``set_state`` (call ``super()``). The core's ``constraint`` callable is not saved: pass it again.
-    """
+class _CoreSearch(TuneAdapter):
+    """An ask/tell core (``_core_cls``, built as ``_core_cls(domain, seed=, maximize=, [objectives=,]
+    **options)``, with ``add_pending``) as a Ray Tune searcher; see :class:`LAMCTSSearch` for the
+    arguments and the contract it keeps."""
 
     STATE_FORMAT = "gpunet_ray.searchers.tune"
     STATE_VERSION = 2
     STATE_READS = (1, 2)
-    _core_cls = LAMCTS
-    #: instance attributes this class manages itself (everything else is a subclass's, see above).
+    _core_cls: type  # the core's class (a subclass sets it)
+    #: instance attributes this class manages itself (everything else is a subclass's: see LAMCTSSearch).
     _OWN_ATTRS = frozenset({
         "_metric", "_mode", "_seed", "_opts", "_points_to_evaluate", "_evaluated_rewards", "_max_concurrent",
         "_space_src", "_domain", "_core", "_live", "_last", "_completed", "_unsaved_warned",
@@ -121,7 +96,7 @@ class LAMCTSSearch(TuneAdapter):
         self._max_concurrent = int(max_concurrent or 0)
         self._space_src: Any = None
         self._domain: Domain | None = None
-        self._core: LAMCTS | None = None
+        self._core: AskTellOptimizer | None = None
         self._last: dict[str, Any] = {}  # trial id -> last intermediate metric value
         self._completed: set[str] = set()
         self._unsaved_warned: set[str] = set()
@@ -152,7 +127,7 @@ class LAMCTSSearch(TuneAdapter):
         self._space_src = space
         self._domain = domain
 
-    def _ensure_core(self) -> LAMCTS:
+    def _ensure_core(self) -> Any:
         if self._core is not None:
             return self._core
         if self._domain is None:
@@ -191,7 +166,7 @@ class LAMCTSSearch(TuneAdapter):
         return False
 
     @property
-    def core(self) -> LAMCTS:
+    def core(self) -> Any:
         """The ask/tell core (created once space, metric and mode are known)."""
         return self._ensure_core()
 
@@ -318,9 +293,44 @@ class LAMCTSSearch(TuneAdapter):
                 setattr(self, k, decode_value(j))
 
 
+class LAMCTSSearch(_CoreSearch):
+    """LA-MCTS + BO as a Ray Tune searcher.
 
-class RandomSearch(LAMCTSSearch):
-    """Uniform random search with the same adapter (seeded, duplicate-free, save/restore)."""
+    Args:
+        space: a Ray Tune param space (``tune.uniform``, ``quniform``, ``loguniform``, ``randint``,
+            ``qrandint``, ``lograndint``, ``choice``, ... anywhere in nested dicts, lists and tuples;
+            a ``tune.choice`` over sub-spaces is a conditional branch), a ``SearchSpace``
+            (GPUNet/tiny; configs are its flat choice dicts), a :class:`Domain`, or None to take the
+            Tuner's ``param_space``.
+        metric: result key to optimise (a list of keys for multi-objective search).
+        mode: ``"min"`` or ``"max"`` (a list for multi-objective search).
+        points_to_evaluate: configs to try first (complete: every active parameter given).
+        seed: seed of the core's ``numpy.random.Generator``.
+        evaluated_rewards: rewards of ``points_to_evaluate`` already evaluated (warm start).
+        max_concurrent: at most this many trials in flight (0 = unlimited); ``suggest`` returns None
+            at the limit. A ``ConcurrencyLimiter`` around the searcher keeps its own count instead.
+        **algorithm_options: passed to :class:`~gpunet_ray.searchers.LAMCTS` (``n_init``,
+            ``leaf_size``, ``cp``, ``sampler``, ``constraint``, ...).
+
+    A completed trial reporting ``feasible=False`` (the project's trainables do, with a ``reason``),
+    a NaN/inf/missing metric, or ``error=True`` is told to the core as infeasible.
+
+    State (``save``/``get_state``) is JSON. Configs are stored as choice indices and numbers; the
+    space is stored too, with values JSON cannot hold losslessly (functions, paths, ...) as
+    placeholders: restoring a state whose space holds such values needs a searcher built with
+    that space (a Tuner run is fine: Tune replaces them with its own placeholders before the
+    searcher sees them). Attributes a subclass adds to the instance are saved with it when their
+    values are plain data (numbers, strings, lists, tuples, dicts, ...) and set again on restore;
+    others are skipped with a warning: a subclass with such state extends ``get_state`` /
+    ``set_state`` (call ``super()``). The core's ``constraint`` callable is not saved: pass it again.
+    """
+
+    _core_cls = LAMCTS
+
+
+class RandomSearch(_CoreSearch):
+    """Uniform random search (:class:`RandomCore`) with the same adapter and arguments as
+    :class:`LAMCTSSearch` (seeded, duplicate-free, save/restore); its only option is ``constraint``."""
 
     _core_cls = RandomCore
 

@@ -14,7 +14,15 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError
 
-__all__ = ["TAG", "jsonable", "encode_value", "decode_value", "opaque_values", "values_equal"]
+__all__ = ["TAG", "jsonable", "encode_value", "decode_value", "opaque_values", "values_equal", "finite"]
+
+
+def finite(v: Any) -> bool:
+    """True for a value that reads as a finite float (a result an optimiser can be told as feasible)."""
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def jsonable(v: Any) -> Any:

@@ -1,0 +1,110 @@
+"""LA-MCTS options: one frozen dataclass, :class:`LAMCTSOptions`, validated once.
+
+The constructor's keywords, the defaults and what a saved state holds are this class's fields; the
+algorithm reads attributes, never ``dict.get`` fallbacks. A state written before an option existed
+resumes with the behaviour it was written with (:data:`LEGACY`), which is not always today's default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from gpunet_ray.errors import ConfigError
+
+from ._targets import TARGET_TRANSFORMS
+
+__all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY"]
+
+SAMPLERS = ("bo", "turbo", "random")
+ACQ_OPTS = ("candidates", "lbfgs")
+GP_KERNELS = ("rbf", "matern")
+
+#: Options added after the first state format, with the behaviour of a state that lacks them (the
+#: value the algorithm had before the option existed).
+LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1}
+
+
+@dataclass(frozen=True)
+class LAMCTSOptions:
+    """Options of :class:`~gpunet_ray.searchers.LAMCTS` (see its docstring for their meaning).
+
+    ``n_init`` and ``n_candidates`` may be None (sized from the number of parameters by
+    :meth:`resolved`); every other field is the value used.
+    """
+
+    maximize: bool | tuple[bool, ...] = True  # one flag per objective (a bool: the same for all)
+    objectives: int = 1
+    n_init: int | None = None
+    leaf_size: int = 20
+    cp: float = 0.1
+    kernel: str = "rbf"
+    sampler: str = "bo"
+    n_candidates: int | None = None
+    gp_max_points: int = 200
+    max_depth: int = 6
+    gp_kernel: str = "rbf"
+    local_fraction: float = 0.8
+    target_transform: str = "power"
+    refine: bool = False
+    acq_opt: str = "lbfgs"
+    acq_starts: int = 3
+    acq_radius: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.objectives < 1:
+            raise ConfigError(f"objectives must be >= 1, got {self.objectives}")
+        if self.sampler not in SAMPLERS:
+            raise ConfigError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if self.target_transform not in TARGET_TRANSFORMS:
+            raise ConfigError(f"target_transform must be one of {TARGET_TRANSFORMS}, got {self.target_transform!r}")
+        if self.acq_opt not in ACQ_OPTS:
+            raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
+        if self.gp_kernel not in GP_KERNELS:
+            raise ConfigError(f"gp_kernel must be 'rbf' or 'matern', got {self.gp_kernel!r}")
+        maximize = self.maximize
+        if isinstance(maximize, (bool, np.bool_)):
+            maximize = (bool(maximize),) * self.objectives
+        maximize = tuple(bool(m) for m in maximize)
+        if len(maximize) != self.objectives:
+            raise ConfigError(f"maximize needs one flag per objective ({self.objectives}), got {maximize}")
+        if self.leaf_size < 2:
+            raise ConfigError("leaf_size must be >= 2")
+        set_ = object.__setattr__
+        set_(self, "maximize", maximize)
+        set_(self, "objectives", int(self.objectives))
+        for name in ("leaf_size", "gp_max_points", "max_depth", "acq_starts"):
+            set_(self, name, int(getattr(self, name)))
+        for name in ("cp", "local_fraction", "acq_radius"):
+            set_(self, name, float(getattr(self, name)))
+        for name in ("n_init", "n_candidates"):
+            if getattr(self, name) is not None:
+                set_(self, name, int(getattr(self, name)))
+        set_(self, "kernel", str(self.kernel))
+        set_(self, "refine", bool(self.refine))
+
+    def resolved(self, n_params: int) -> "LAMCTSOptions":
+        """A copy with ``n_init`` (``clip(P + 1, 8, 20)``) and ``n_candidates`` (``min(2000, 100 P + 500)``)
+        filled in for ``P = n_params`` parameters where they are None."""
+        P = int(n_params)
+        return dataclasses.replace(
+            self, n_init=self.n_init if self.n_init is not None else min(max(P + 1, 8), 20),
+            n_candidates=self.n_candidates or min(2000, 100 * P + 500))
+
+    # -- JSON (the state's "options") -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The JSON form a state holds (``maximize`` as a list)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["maximize"] = list(self.maximize)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LAMCTSOptions":
+        """Options from a state's dict; keys the writer did not know take :data:`LEGACY` values."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(f"the saved LAMCTS options hold unknown key(s) {unknown}")
+        return cls(**{**LEGACY, **d})
