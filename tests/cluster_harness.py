@@ -11,12 +11,17 @@ It brings ``lo`` up, starts a real cluster with ``ray start`` -- a head (0 CPUs:
 1 CPU, ``latency_gpu: 1``, the resource the latency actor pool asks for) -- runs the real search CLI
 against ``--address 127.0.0.1:PORT``, injects one fault, and writes ``WORKDIR/<scenario>/report.json``.
 
-Scenarios: ``node_loss`` (SIGKILL every process of the training node while a trial is held there, start a
-replacement node),
-``latency_actor`` (SIGKILL the latency actor while it measures), ``driver_kill`` (SIGKILL the search
-CLI mid-search, then ``--resume``), ``crash_always`` (one trial raises on every attempt),
-``sigterm`` (a graceful stop mid-trial, then ``--resume``) and ``kill_<point>`` (the driver SIGKILLs
-itself at a named point, see tests/faulty_search.py, then ``--resume``).
+Scenarios:
+
+* ``node_loss``: SIGKILL every process of the training node while a trial is held there, start a
+  replacement node;
+* ``latency_actor``: SIGKILL the latency actor while it measures;
+* ``driver_kill``: SIGKILL the search CLI mid-search, then ``--resume``;
+* ``crash_always``: one trial raises on every attempt;
+* ``sigterm``: a graceful stop mid-trial, then ``--resume``;
+* ``kill_chain``: the driver, and then each ``--resume``, SIGKILL themselves at successive points; then
+  a last ``--resume``;
+* ``kill_<point>``: the driver SIGKILLs itself at a named point (tests/faulty_search.py), then ``--resume``.
 
 It refuses to run unless it is PID 1 of its own PID namespace: teardown kills every other process
 it can see, and never runs ``ray stop``.
@@ -40,7 +45,7 @@ import yaml
 PORT = 6390
 HEAD, TRAIN, LATENCY, REPLACEMENT = "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"
 KILL_POINTS = ("before_measure", "measuring", "queued", "trial_pending", "mid_trial", "before_tell", "publish")
-SCENARIOS = ("node_loss", "latency_actor", "driver_kill", "crash_always", "sigterm",
+SCENARIOS = ("node_loss", "latency_actor", "driver_kill", "crash_always", "sigterm", "kill_chain",
              *(f"kill_{p}" for p in KILL_POINTS))
 UNRESOLVED = ("new", "measured", "queued", "training")
 HUB_FILES = ("config.yaml", "trials.parquet", "hub.parquet", "hub.csv", "HUB.md", "pareto.png", "candidates.jsonl",
@@ -419,6 +424,31 @@ def scenario_kill_point(cluster: Cluster, work: Path, data: Path, point: str) ->
                    trained_before)
 
 
+def scenario_kill_chain(cluster: Cluster, work: Path, data: Path) -> dict:
+    """The driver SIGKILLs itself at one point, and every ``--resume`` after it at the next point of the chain
+    (a second kill during the resume itself); then a last ``--resume`` runs to the end."""
+    out = work / "out"
+    chain = ("measuring", "queued", "mid_trial", "before_tell", "publish")
+    proc = start_search(cluster, work, "--config", str(write_config(work, data, epochs=2)), "--out", str(out),
+                        kill_at=chain[0])
+    rcs = [wait_search(proc, 500)]
+    seen = [chain[0]]
+    kept = True  # every trained candidate stays trained through each killed resume
+    for i, point in enumerate(chain[1:], 1):
+        before = {c for c, r in latest(out).items() if r["status"] == "trained"}
+        proc = start_search(cluster, work, "--resume", "--out", str(out), tag=f"resume{i}", kill_at=point)
+        rcs.append(wait_search(proc, 500))
+        kept = kept and before <= {c for c, r in latest(out).items() if r["status"] == "trained"}
+        cluster.events.append(f"{time.strftime('%H:%M:%S')} resume {i} killed at {point}? rc {rcs[-1]}")
+        if rcs[-1] == 0:  # it finished before reaching the point
+            break
+        seen.append(point)
+    trained_before = sorted(c for c, r in latest(out).items() if r["status"] == "trained")
+    r = _resume(cluster, work, out, rcs[0], {"chain": seen, "rcs": rcs, "kept_through_kills": kept},
+                trained_before)
+    return r
+
+
 def scenario_sigterm(cluster: Cluster, work: Path, data: Path) -> dict:
     """SIGTERM the driver while a trial trains (a graceful stop), then ``--resume``."""
     out = work / "out"
@@ -448,7 +478,8 @@ def scenario_crash_always(cluster: Cluster, work: Path, data: Path) -> dict:
 
 
 RUNNERS = {"node_loss": scenario_node_loss, "latency_actor": scenario_latency_actor,
-           "driver_kill": scenario_driver_kill, "crash_always": scenario_crash_always, "sigterm": scenario_sigterm}
+           "driver_kill": scenario_driver_kill, "crash_always": scenario_crash_always, "sigterm": scenario_sigterm,
+           "kill_chain": scenario_kill_chain}
 for _p in KILL_POINTS:
     RUNNERS[f"kill_{_p}"] = lambda c, w, d, _p=_p: scenario_kill_point(c, w, d, _p)
 
@@ -474,7 +505,8 @@ def run_scenario(name: str, work: Path, data: Path) -> dict:
     finally:
         report["duration_s"] = round(time.time() - t0, 1)
         report["events"] = cluster.events
-        report["stderr_tail"] = _tail(work / "search.stderr") + _tail(work / "resume.stderr")
+        report["stderr_tail"] = "".join(_tail(p) for p in [work / "search.stderr",
+                                                            *sorted(work.glob("resume*.stderr"))])
         teardown()
         (work / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
@@ -492,7 +524,9 @@ def markdown(reports: list[dict]) -> str:
                  "driver_kill": f"SIGKILL search driver ({inj.get('driver_killed', 0)}x), then --resume",
                  "crash_always": f"one trial raises on every attempt ({inj.get('attempts', 0)} attempts, "
                                  f"max_failures={inj.get('max_failures')})",
-                 "sigterm": "SIGTERM search driver mid-trial (graceful stop), then --resume"}.get(
+                 "sigterm": "SIGTERM search driver mid-trial (graceful stop), then --resume",
+                 "kill_chain": f"SIGKILL search driver at {', '.join(inj.get('chain', []))}, each resume killed "
+                               "at the next point, then --resume"}.get(
                      r["scenario"], f"SIGKILL search driver at {inj.get('kill_point')}, then --resume")
         ok = r.get("rc") == 0 and not r.get("lost") and not r.get("trained_twice")
         outcome = ("search finished, hub written" if ok else f"FAILED rc={r.get('rc')} {r.get('error', '')}")

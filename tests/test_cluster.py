@@ -58,11 +58,11 @@ def data(tmp_path_factory):
     return d
 
 
-def run_scenario(name: str, tmp_path: Path, data: Path) -> dict:
+def run_scenario(name: str, tmp_path: Path, data: Path, timeout: float = 1100) -> dict:
     """Start the cluster, run the search with the fault, tear down; the harness's JSON report."""
     work = tmp_path / "work"
     res = subprocess.run([*UNSHARE, sys.executable, str(HARNESS), name, str(work), "--data", str(data)],
-                         capture_output=True, text=True, timeout=1100)
+                         capture_output=True, text=True, timeout=timeout)
     report_path = work / name / "report.json"
     assert report_path.is_file(), f"harness rc {res.returncode}: {res.stderr[-3000:]}"
     report = json.loads(report_path.read_text())
@@ -138,6 +138,20 @@ def test_driver_killed_at_point_then_resumed(namespaces, tmp_path, data, point):
     r = run_scenario(f"kill_{point}", tmp_path, data)
     assert r["first_rc"] == -9, (r["events"], r["stderr_tail"][-3000:])
     assert not r["hub_before_resume"] or point == "publish"
+    _common(r, trained=4)
+    assert r["trained_before_still_trained"]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(2400)
+def test_driver_killed_again_while_resuming(namespaces, tmp_path, data):
+    """A second (third, ...) kill during the resume itself: each resume is killed at the next point."""
+    r = run_scenario("kill_chain", tmp_path, data, timeout=2300)
+    inj = r["injected"]
+    n = len(inj["chain"])
+    assert inj["rcs"][:n] == [-9] * n, (inj, r["events"], r["stderr_tail"][-3000:])
+    assert "mid_trial" in inj["chain"] and "before_tell" in inj["chain"], inj
+    assert inj["kept_through_kills"]
     _common(r, trained=4)
     assert r["trained_before_still_trained"]
 
