@@ -17,8 +17,11 @@
 * Held-out set 2 (``h2-*``, :mod:`.heldout2`): fixed before any change of the searcher for issue 14
   and run once at the end; never part of ``all``: select it with ``--set heldout2``.
 
-Problem sets (:data:`PROBLEM_SETS`, the bench CLI's ``--set``): ``tuned``, ``heldout``,
-``heldout2`` (single-objective) and ``heldout2-mo`` (multi-objective).
+* Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
+  ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
+
+Problem sets (:data:`PROBLEM_SETS`, the bench CLI's ``--set``): ``tuned``, ``heldout``, ``all``
+(tuned + heldout), ``heldout2`` (single-objective), ``mo`` and ``heldout2-mo`` (two objectives).
 """
 
 from __future__ import annotations
@@ -201,23 +204,26 @@ TUNED_ON = ("hartmann6", "ackley10", "levy10", "rosenbrock10", "mixed8", "tiny-g
 HELD_OUT = ("ackley10-shifted", "levy10-shifted", "styblinski10", "mixed12")
 
 
-def _heldout2() -> None:
-    from .heldout2 import PROBLEMS
+def _more() -> None:
+    from . import heldout2, mo_problems
 
-    _PROBLEMS.update(PROBLEMS)
+    _PROBLEMS.update(heldout2.PROBLEMS)
+    _PROBLEMS.update(mo_problems.PROBLEMS)
 
 
-_heldout2()
+_more()
 
 
 def _sets() -> dict[str, tuple[str, ...]]:
     from .heldout2 import HELDOUT2, HELDOUT2_MO
+    from .mo_problems import MO_SET
 
     return {"tuned": TUNED_ON, "heldout": HELD_OUT, "all": TUNED_ON + HELD_OUT, "heldout2": HELDOUT2,
-            "heldout2-mo": HELDOUT2_MO}
+            "mo": MO_SET, "heldout2-mo": HELDOUT2_MO}
 
 
-#: Named problem sets; ``all`` is the tuning and first held-out sets (held-out set 2 stays out of it).
+#: Named problem sets; ``all`` is the single-objective tuning and first held-out sets (held-out set 2
+#: and the two-objective problems stay out of it).
 PROBLEM_SETS: dict[str, tuple[str, ...]] = _sets()
 
 

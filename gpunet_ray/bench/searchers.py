@@ -1,5 +1,7 @@
 """``python -m gpunet_ray.bench searchers``: LA-MCTS + BO against peers on a problem set.
 
+With ``--objectives 2`` the multi-objective benchmark runs instead (:mod:`.multiobjective`: hypervolume).
+
 Every searcher runs through the same ask/tell loop (synchronous batches of ``--batch``) with the
 same evaluation budget and seeds; one configuration also runs through Ray Tune (``--tune``) to
 prove the adapter. Reports median simple regret and IQR per problem, mean rank, and time per
@@ -39,6 +41,11 @@ def _parser() -> OneLineParser:
                    help="a named problem set instead of --problems: tuned, heldout, all, heldout2 (held-out set 2: "
                         "run it once, at the end of issue 14), heldout2-mo")
     p.add_argument("--list", action="store_true", help="print the selected problems and exit (runs nothing)")
+    p.add_argument("--objectives", type=int, default=1,
+                   help="2: the multi-objective benchmark (hypervolume; default problems: --set mo; searchers: "
+                        "lamcts, random, optuna-nsga2, optuna-tpe, botorch-qlognehvi)")
+    p.add_argument("--random-ref", type=int, default=2000, metavar="N",
+                   help="with --objectives 2: the reference hypervolume is that of N uniform random evaluations")
     p.add_argument("--searchers", default=None,
                    help=f"comma list (default: {','.join(DEFAULT_SEARCHERS)}; with --merge: all, in file order)")
     p.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
@@ -469,10 +476,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from gpunet_ray.searchers import list_optimizers
 
+    if args.objectives > 1 and args.problems == "all" and args.set is None:
+        args.set = "mo"
     problems = select_problems(args.problems, args.set)
     if args.list:
         print(problems_md(problems))
         return 0
+    if args.objectives != 1:
+        from .multiobjective import main_mo
+
+        return main_mo(args, argv, problems)
+    from .problems import get_problem
+
+    multi = [p for p in problems if get_problem(p).objectives != 1]
+    if multi:
+        raise UsageError(f"problem(s) {multi} have two objectives: run them with --objectives 2")
     searchers = [s for s in (args.searchers or ",".join(DEFAULT_SEARCHERS)).split(",") if s]
     known = set(list_optimizers()) | {"pypop7-lamcts", "lamcts+constraint"}
     bad = [s for s in searchers if parse_variant(s)[0] not in known]

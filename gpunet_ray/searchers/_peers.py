@@ -10,7 +10,7 @@ lazily with an actionable message (``pip install optuna``; HEBO: ``pip install -
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class _ReplayState:
     def _record(self, config: dict, value: Any, feasible: bool) -> None:
         flat = self.domain.flat(config)
         self._asked.pop(self.domain.key(flat), None)
-        v = float(value) if feasible and _finite(value) else None
+        v = _floats(value) if feasible else None
         self._log.append((self.domain.config_to_json(flat), v, bool(feasible and v is not None)))
 
     @property
@@ -69,24 +69,45 @@ def _need(module: str, hint: str):
         raise BackendUnavailable(f"{module} is not installed ({exc}); {hint}") from None
 
 
-class OptunaCore(_ReplayState):
-    """Optuna TPE (``sampler="tpe"``, constant liar for batches) or GP (``sampler="gp"``)."""
+def _floats(value: Any) -> float | list[float] | None:
+    """A told value as a float, or a list of floats (several objectives); None unless all are finite."""
+    if value is None:
+        return None
+    if np.ndim(value) == 0:
+        return float(value) if _finite(value) else None
+    vals = list(value)
+    return [float(v) for v in vals] if all(_finite(v) for v in vals) else None
 
-    def __init__(self, domain: Any, *, seed: int | None = None, maximize: bool = True, sampler: str = "tpe",
-                 n_init: int | None = None, constraint=None):
+
+class OptunaCore(_ReplayState):
+    """Optuna TPE (``sampler="tpe"``, constant liar for batches) or GP (``sampler="gp"``), or any Optuna
+    sampler instance (e.g. ``NSGAIISampler``; its own seed). Several objectives (``objectives=N``, one
+    ``maximize`` flag each) with the samplers that support them (TPE, NSGA-II)."""
+
+    def __init__(self, domain: Any, *, seed: int | None = None, maximize: bool | Sequence[bool] = True,
+                 sampler: Any = "tpe", n_init: int | None = None, constraint=None, objectives: int = 1):
         ot = _need("optuna", "install it with `pip install optuna` (the [bench] extra)")
         ot.logging.set_verbosity(ot.logging.WARNING)
         self.domain: Domain = as_domain(domain)
         self.constraint = constraint
         kw = {} if n_init is None else {"n_startup_trials": int(n_init)}
-        if sampler == "tpe":
+        if isinstance(sampler, ot.samplers.BaseSampler):
+            smp = sampler
+        elif sampler == "tpe":
             smp = ot.samplers.TPESampler(seed=seed, constant_liar=True, **kw)
         elif sampler == "gp":
             smp = ot.samplers.GPSampler(seed=seed, **kw)
         else:
-            raise ConfigError(f"optuna sampler must be 'tpe' or 'gp', got {sampler!r}")
+            raise ConfigError(f"optuna sampler must be 'tpe' or 'gp' (or an optuna sampler), got {sampler!r}")
         self._ot = ot
-        self.study = ot.create_study(direction="maximize" if maximize else "minimize", sampler=smp)
+        flags = (bool(maximize),) * objectives if isinstance(maximize, (bool, np.bool_)) else tuple(maximize)
+        if len(flags) != objectives:
+            raise ConfigError(f"maximize needs one flag per objective ({objectives}), got {maximize}")
+        self.objectives = objectives
+        if objectives == 1:
+            self.study = ot.create_study(direction="maximize" if flags[0] else "minimize", sampler=smp)
+        else:
+            self.study = ot.create_study(directions=["maximize" if m else "minimize" for m in flags], sampler=smp)
         self._dists = {}
         for p in self.domain.params:
             if p.kind in ("float", "log"):
@@ -132,17 +153,21 @@ class OptunaCore(_ReplayState):
     def tell(self, config: dict, value: Any, feasible: bool = True, extra: Any = None) -> None:
         flat = self.domain.flat(config)
         queue = self._trials.get(self.domain.key(flat))
+        v = _floats(value) if feasible else None
+        if v is not None and (np.ndim(v) == 0) != (self.objectives == 1):
+            raise ConfigError(f"tell: expected {self.objectives} objective value(s), got {value!r}")
         if queue:
             tr = queue.pop(0)
-            if feasible and _finite(value):
-                self.study.tell(tr, float(value))
+            if v is not None:
+                self.study.tell(tr, v)
             else:
                 self.study.tell(tr, state=self._ot.trial.TrialState.FAIL)
         else:  # evaluated elsewhere
-            ok = feasible and _finite(value)
+            one = self.objectives == 1
             self.study.add_trial(self._ot.trial.create_trial(
-                params=self._params(flat), distributions=self._dists, value=float(value) if ok else None,
-                state=self._ot.trial.TrialState.COMPLETE if ok else self._ot.trial.TrialState.FAIL))
+                params=self._params(flat), distributions=self._dists, value=v if one else None,
+                values=None if one or v is None else v,
+                state=self._ot.trial.TrialState.COMPLETE if v is not None else self._ot.trial.TrialState.FAIL))
         self._record(flat, value, feasible)
 
     def _replay(self, obs: list, pending: list) -> None:
