@@ -16,6 +16,8 @@ SUBCOMMANDS: dict[str, str] = {
     "searchers": "gpunet_ray.bench.searchers",
     "latency": "gpunet_ray.latency.bench",
     "training": "gpunet_ray.bench.training",
+    "fidelity": "gpunet_ray.bench.fidelity",
+    "e2e": "gpunet_ray.bench.e2e",
 }
 
 

@@ -1,0 +1,117 @@
+"""Issue 15: ``python -m gpunet_ray.bench fidelity`` and ``bench e2e`` at smoke size, and the e2e
+summary from a run folder written by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def task(tmp_path_factory):
+    from gpunet_ray.data import make_task
+
+    d = tmp_path_factory.mktemp("e2e") / "task"
+    make_task(d, size=32, train_per_class=4, val_per_class=2)
+    return d
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory, task):
+    cfg = yaml.safe_load((ROOT / "experiments" / "demo.yaml").read_text())
+    cfg["train"]["batch_size"] = 8
+    cfg["train"]["recipe"].update(resolution=32, warmup_epochs=0.1)
+    p = tmp_path_factory.mktemp("cfg") / "smoke.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+def _fake_run(out: Path, rows: list[dict]) -> None:
+    """A finished search folder: trials.parquet and candidates.jsonl (training -> trained, 10 s each)."""
+    out.mkdir(parents=True)
+    pd.DataFrame(rows).to_parquet(out / "trials.parquet", index=False)
+    t, lines = 1000.0, []
+    for r in rows:
+        if r["role"] == "search" and r["status"] == "trained":
+            lines.append({"id": r["id"], "role": "search", "status": "training", "time": t})
+            t += 10.0
+            lines.append({**r, "time": t})
+    (out / "candidates.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+
+def test_records_summary_table_plot(tmp_path):
+    from gpunet_ray.bench.e2e import plot, run_records, summarize, table_md
+
+    def row(i, top1, lat, role="search", name=None):
+        return {"id": f"c{i:05d}", "role": role, "name": name, "status": "trained", "top1": top1, "latency_ms": lat}
+
+    _fake_run(tmp_path / "lamcts", [row(0, 90.0, 0.4), row(1, 95.0, 0.8), row(2, 97.0, 1.5),
+                                    row(3, 80.0, 0.3, "baseline", "mbv2-like@d0.00w0.00r0.00")])
+    _fake_run(tmp_path / "random", [row(0, 93.0, 0.7), row(1, 96.0, 1.2)])
+    records, runs = [], []
+    for s, base in (("lamcts", True), ("random", False)):
+        r, run = run_records(tmp_path / s, s, 0, (0.5, 1.0), baselines=base)
+        records += r
+        runs.append(run)
+    want = {(r["searcher"], r["budget_ms"]): r["best_top1"] for r in records}
+    assert want == {("lamcts", 0.5): 90.0, ("lamcts", 1.0): 95.0, ("mbv2-like", 0.5): 80.0, ("mbv2-like", 1.0): 80.0,
+                    ("random", 0.5): None, ("random", 1.0): 93.0}
+    assert set(records[0]) == {"searcher", "seed", "budget_ms", "best_top1", "latency_ms", "trials", "train_seconds"}
+    assert records[0]["trials"] == 3 and records[0]["train_seconds"] == 30.0
+    s = summarize(records, runs)
+    # random's final best at 1 ms is 93 %: lamcts reached it with its second network, after 20 s
+    assert s["tiers"]["1"]["searchers"]["lamcts"]["time_to_quality_s"] == 20.0
+    assert s["tiers"]["1"]["searchers"]["random"]["time_to_quality_s"] == 10.0
+    assert s["hypervolume"]["lamcts"]["median"] > s["hypervolume"]["random"]["median"] > 0
+    md = table_md(s, {"command": "x", "machine": "m", "date": "d", "data": "D", "budgets_ms": [0.5, 1.0],
+                      "trials": 3, "seeds": 1, "epochs": 1})
+    assert "## 0.5 ms" in md and "| lamcts | 95.00 |" in md
+    plot(records, tmp_path / "e2e.png")
+    assert (tmp_path / "e2e.png").stat().st_size > 1000
+
+
+def test_fidelity_smoke(task, config, tmp_path):
+    from gpunet_ray.bench.__main__ import main
+
+    out = tmp_path / "fid"
+    assert main(["fidelity", "--data", str(task), "--config", str(config), "--out", str(out), "--networks", "2",
+                 "--seeds", "1", "--epochs", "1", "--long-factor", "2", "--limit-train-batches", "1",
+                 "--limit-val-batches", "1"]) == 0
+    doc = json.loads((out / "fidelity.json").read_text())
+    kinds = sorted((r["kind"], r["epochs"]) for r in doc["runs"])
+    assert kinds == [("long", 2), ("long", 2), ("proxy", 1), ("proxy", 1)]
+    assert all(r["top1"] is not None for r in doc["runs"]), doc["runs"]
+    assert doc["summary"]["networks"] == 2 and doc["summary"]["spread_p10_p90"] is not None
+    assert "Kendall tau" in (out / "FIDELITY.md").read_text()
+    # a re-run resumes: nothing is trained again
+    mtime = (out / "fidelity.json").stat().st_mtime_ns
+    assert main(["fidelity", "--data", str(task), "--config", str(config), "--out", str(out), "--networks", "2",
+                 "--seeds", "1", "--epochs", "1", "--long-factor", "2", "--limit-train-batches", "1",
+                 "--limit-val-batches", "1"]) == 0
+    assert len(json.loads((out / "fidelity.json").read_text())["runs"]) == 4
+    assert (out / "fidelity.json").stat().st_mtime_ns >= mtime
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+@pytest.mark.timeout(1200)
+def test_e2e_smoke(task, config, tmp_path):
+    from gpunet_ray.bench.__main__ import main
+
+    out = tmp_path / "e2e"
+    assert main(["e2e", "--data", str(task), "--config", str(config), "--out", str(out), "--searchers",
+                 "lamcts,random", "--seeds", "1", "--trials", "2", "--epochs", "1", "--budgets-ms", "2.0",
+                 "--limit-train-batches", "2", "--limit-val-batches", "1"]) == 0
+    doc = json.loads((out / "e2e.json").read_text())
+    got = {(r["searcher"], r["budget_ms"]) for r in doc["records"]}
+    assert {("lamcts", 2.0), ("random", 2.0)} <= got
+    assert any(r["searcher"] in ("gpunet-like", "mbv2-like") for r in doc["records"])
+    assert all(r["trials"] >= 1 for r in doc["records"] if r["searcher"] in ("lamcts", "random"))
+    assert (out / "E2E.md").is_file() and (out / "e2e.png").is_file()
+    assert (out / "runs" / "lamcts-s0" / "trials.parquet").is_file()
