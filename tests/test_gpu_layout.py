@@ -175,3 +175,52 @@ def test_detect_gpus_prefers_the_config_and_respects_an_empty_device_list(monkey
         _cfg(num_gpus=-1)
     with pytest.raises(ConfigError, match="latency.gpus"):
         replace(_cfg(), latency=replace(_cfg().latency, gpus=2)).validate()
+
+
+@pytest.mark.timeout(300)
+def test_training_steps_and_validation_batches_take_the_gpu_turn(tmp_path, monkeypatch):
+    """The loop's side of the one-GPU lock, run on the CPU: every step and validation batch holds a trial turn
+    (and synchronises before leaving it) while the lock is configured; a queued measurement goes in between."""
+    import torch
+
+    from gpunet_ray.data import check_dataset, make_demo
+    from gpunet_ray.search_space import get_space
+    from gpunet_ray.trainables import Recipe
+    from gpunet_ray.trainables import run as run_mod
+
+    data = make_demo(tmp_path / "digits", train_per_class=20, val_per_class=4)
+    space = get_space("tiny")
+    spec = space.from_config({d.name: d.choices[0] for d in space.all_dims}).with_num_classes(10)
+    recipe = Recipe(epochs=1, batch_size=16, limit_train_batches=3)
+    run = run_mod.TrainingRun(spec, check_dataset(data.root), recipe, torch.device("cpu"), "torchvision", 0, None)
+    assert run.shared_gpu is False  # a CPU run never takes turns
+    lock = str(tmp_path / "gpu.lock")
+    monkeypatch.setenv(GPU_LOCK_ENV, lock)
+    turns, syncs = [], []
+    real_turn = run_mod.gpu_turn
+
+    def counting_turn(role="trial", path=None):
+        turns.append(role)
+        return real_turn(role, path)
+
+    monkeypatch.setattr(run_mod, "gpu_turn", counting_turn)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: syncs.append(device))
+    run.shared_gpu = True  # as on a CUDA device with GPU_LOCK_ENV set
+    measured = threading.Event()
+
+    def measure():
+        with gpu_turn("latency", lock):
+            measured.set()
+
+    t = threading.Thread(target=measure)
+    with gpu_turn("trial", lock):  # a step in flight: the measurement queues behind it
+        t.start()
+        time.sleep(0.2)
+        assert not measured.is_set()
+    t.join(10)
+    assert measured.is_set()
+    run.train_epoch(0)
+    ev = run.evaluate()
+    assert ev["val_images"] == 40 and ev["top1"] >= 0
+    assert turns == ["trial"] * (3 + 3) and len(syncs) == 6  # 3 steps; 40 val images in batches of 16
+    run.close()
