@@ -286,11 +286,8 @@ def run_search(cfg: SearchConfig, resume: bool = False, dashboard: bool = True, 
         t0 = time.time()
         with signals:
             tuner.fit()
-        pipe = searcher.pipeline
-        if signals.received is None and pipe.max_trials is not None and pipe.n_search_trials() >= pipe.max_trials:
-            # Tune stops asking once num_samples trials ran, so a candidate gated in the same batch
-            # as the last trained one would stay queued: the trial budget is spent, it is unused
-            pipe._retire_unused()
+        if signals.received is None:
+            searcher.pipeline.retire_if_budget_spent()
         unresolved = tuple(searcher.unresolved())
         if signals.received is not None:
             outcome = Outcome(out=out, interrupted=signals.received, unresolved=unresolved)

@@ -250,6 +250,16 @@ class CandidatePipeline:
             ids = self._dedupe(ids)
             self._gate(ids)
 
+    def retire_if_budget_spent(self) -> bool:
+        """When the trial budget is spent, retire the candidates still waiting as ``unused``; True then.
+
+        Tune stops asking for trials once ``num_samples`` ran, so the driver calls this after the run
+        too: a candidate gated in the same batch as the last trained one would otherwise stay queued."""
+        if self.max_trials is None or self.n_search_trials() < self.max_trials:
+            return False
+        self._retire_unused()
+        return True
+
     def _retire_unused(self) -> None:
         """The trial budget is spent: candidates still waiting to be trained (or gated) will not be."""
         forget = getattr(self.core, "forget", None)
@@ -269,8 +279,7 @@ class CandidatePipeline:
         self._prepare_baselines()
         if self.baseline_queue:
             return self.ledger[self.baseline_queue.pop(0)]
-        if self.max_trials is not None and self.n_search_trials() >= self.max_trials:
-            self._retire_unused()
+        if self.retire_if_budget_spent():
             return None
         self._fill()
         return self.ledger[self.ready.pop(0)] if self.ready else None

@@ -168,6 +168,20 @@ def test_candidates_left_when_the_trial_budget_is_spent_are_unused(tmp_path):
     assert load_candidates(tmp_path / "log.jsonl")[b]["status"] == "unused"
 
 
+def test_budget_spent_after_the_run_retires_what_waits(tmp_path):
+    """Tune stops asking after num_samples trials, so next() is never called again: the driver retires
+    the candidate gated beside the last trained one; before the budget is spent nothing is retired."""
+    p = _pipeline(tmp_path, max_trials=2)
+    a, b, c = (p._ask() + p._ask())[:3]
+    p._set(a, status="trained", top1=60.0, latency_ms=0.5)
+    p._set(c, status="queued", latency_ms=0.6)
+    p.ready = [c]
+    assert p.retire_if_budget_spent() is False and p.ledger[c].status == "queued"
+    p._set(b, status="failed", reason="trial_error: RuntimeError", latency_ms=0.5)  # a failed trial counts
+    assert p.retire_if_budget_spent() is True
+    assert p.ledger[c].status == "unused" and p.ready == []
+
+
 @pytest.mark.parametrize("kw, code, needle", [
     ({}, 0, None),
     ({"missing_budgets": (0.85,), "trained": 0, "failed": 3, "reasons": ("trial_error x3",)}, 3, "trial_error x3"),
