@@ -20,3 +20,24 @@ def _quiet_threads():
     # 2-core CI box: keep torch from oversubscribing when several processes run.
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     yield
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    """The demo digits (gpunet_ray.data.make_demo), written once per session."""
+    from gpunet_ray.data import make_demo
+
+    d = tmp_path_factory.getbasetemp() / "mnist_demo"
+    make_demo(d)  # a no-op on an identical folder
+    return d
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one thread for the test (the 2-core box), restored after."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

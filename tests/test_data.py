@@ -16,14 +16,6 @@ from gpunet_ray.errors import BackendUnavailable, ConfigError, DatasetError
 PY = sys.executable
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory) -> Path:
-    """The demo set, written once per session (make_demo is a no-op on an identical folder)."""
-    d = tmp_path_factory.getbasetemp() / "mnist_demo"
-    make_demo(d)
-    return d
-
-
 def _digest(root: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):

@@ -12,25 +12,12 @@ import pytest
 import torch
 import yaml
 
-from gpunet_ray.data import make_demo
 from gpunet_ray.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory):
-    d = tmp_path_factory.getbasetemp() / "mnist_demo"
-    make_demo(d)  # shared with the other files: a no-op once written
-    return d
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _small_spec():

@@ -211,13 +211,6 @@ def test_measure_latency_checks_at_the_backend_batch():
 
 
 # -- a trial: infeasible with reason too_large, the trial ends normally --------------------------
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    from gpunet_ray.data import make_demo
-
-    d = tmp_path_factory.getbasetemp() / "mnist_demo"
-    make_demo(d)  # shared with the other test files: a no-op once written
-    return d
 
 
 @pytest.mark.parametrize("arch, limits, needle", [

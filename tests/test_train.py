@@ -9,25 +9,12 @@ import math
 import pytest
 import torch
 
-from gpunet_ray.data import make_demo
 from gpunet_ray.errors import ConfigError, DatasetError, InvalidArchitecture, OutOfMemory, TrainingDiverged
 
 REPORT_KEYS = {"top1", "top5", "loss", "images_per_s", "epoch", "feasible", "reason"}
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory):
-    d = tmp_path_factory.getbasetemp() / "mnist_demo"
-    make_demo(d)  # shared with the other files: a no-op once written
-    return d
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _small_spec():

@@ -7,16 +7,8 @@ import os
 
 import pytest
 
-from gpunet_ray.data import make_demo
 
 pytestmark = pytest.mark.ray
-
-
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory):
-    d = tmp_path_factory.getbasetemp() / "mnist_demo"
-    make_demo(d)  # shared with the other files: a no-op once written
-    return d
 
 
 @pytest.fixture(scope="module")
