@@ -24,6 +24,8 @@ import numpy as np
 
 from gpunet_ray.cli import UsageError
 
+from ._pool import run_tasks
+
 __all__ = ["hypervolume_2d", "hv_trajectory", "random_reference", "run_one_mo", "summarize_mo", "table_mo_md",
            "main_mo", "DEFAULT_MO_SEARCHERS", "RANDOM_REF_SEED"]
 
@@ -227,21 +229,8 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
     t0 = time.time()
     ref = {p: random_reference(get_problem(p), args.random_ref) for p in problems}
     tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in range(args.seeds) for s in searchers]
-    runs = []
-    if args.jobs == 1:
-        for i, t in enumerate(tasks):
-            runs.append(_task(t))
-            print(f"[{i + 1}/{len(tasks)}] {t[0]} {t[1]} seed {t[2]}", flush=True)
-    else:
-        import multiprocessing as mp
-
-        with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=20) as pool:
-            for i, r in enumerate(pool.imap_unordered(_task, tasks)):
-                runs.append(r)
-                msg = r.get("error") or f"HV {r['hv'][-1] if r['hv'] else 0.0:.4g}"
-                print(f"[{i + 1}/{len(tasks)}] {r['problem']} {r['searcher']} seed {r['seed']}: {msg}", flush=True)
-    order = {t[:3]: i for i, t in enumerate(tasks)}
-    runs.sort(key=lambda r: order[(r["problem"], r["searcher"], r["seed"])])
+    runs = run_tasks(_task, tasks, args.jobs,
+                     lambda r: r.get("error") or f"HV {r['hv'][-1] if r['hv'] else 0.0:.4g}")
     summ = summarize_mo(runs, ref)
     md = table_mo_md(summ)
     print(md)

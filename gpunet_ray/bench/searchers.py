@@ -28,6 +28,8 @@ import numpy as np
 
 from gpunet_ray.cli import OneLineParser, UsageError, key_values
 
+from ._pool import run_tasks
+
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
 
 DEFAULT_SEARCHERS = ("lamcts", "random", "optuna-tpe", "optuna-gp", "hebo", "pypop7-lamcts")
@@ -509,22 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in range(args.seeds)
                  for s in searchers]
         t0 = time.time()
-        runs = []
-        if args.jobs == 1:
-            for i, t in enumerate(tasks):
-                runs.append(_task(t))
-                print(f"[{i + 1}/{len(tasks)}] {t[0]} {t[1]} seed {t[2]}", flush=True)
-        else:
-            import multiprocessing as mp
-
-            with mp.get_context("spawn").Pool(args.jobs, maxtasksperchild=20) as pool:
-                for i, r in enumerate(pool.imap_unordered(_task, tasks)):
-                    runs.append(r)
-                    msg = r.get("error") or r.get("skipped") or f"best {_best_so_far(r['values']):.4g}"
-                    print(f"[{i + 1}/{len(tasks)}] {r['problem']} {r['searcher']} seed {r['seed']}: {msg}",
-                          flush=True)
-        order = {t[:3]: i for i, t in enumerate(tasks)}
-        runs.sort(key=lambda r: order[(r["problem"], r["searcher"], r["seed"])])
+        runs = run_tasks(_task, tasks, args.jobs,
+                         lambda r: r.get("error") or r.get("skipped") or f"best {_best_so_far(r['values']):.4g}")
         summ = summarize(runs)
         md = table_md(summ)
         print(md)

@@ -1,0 +1,33 @@
+"""Run benchmark tasks serially or in a process pool, one progress line each (bench searchers / --objectives 2)."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+
+def run_tasks(task: Callable[[tuple], dict], tasks: Sequence[tuple], jobs: int,
+              describe: Callable[[dict], str]) -> list[dict]:
+    """``task(t)`` for every ``t = (problem, searcher, seed, ...)``; a ``spawn`` pool when ``jobs > 1``.
+
+    Prints ``[i/n] problem searcher seed s: describe(result)`` as results come in; returns the results in
+    the order of ``tasks``. ``task`` must be a module-level function (the pool pickles it by name).
+    """
+    runs: list[dict] = []
+
+    def progress(i: int, r: dict) -> None:
+        print(f"[{i + 1}/{len(tasks)}] {r['problem']} {r['searcher']} seed {r['seed']}: {describe(r)}", flush=True)
+
+    if jobs == 1:
+        for i, t in enumerate(tasks):
+            runs.append(task(t))
+            progress(i, runs[-1])
+    else:
+        import multiprocessing as mp
+
+        with mp.get_context("spawn").Pool(jobs, maxtasksperchild=20) as pool:
+            for i, r in enumerate(pool.imap_unordered(task, tasks)):
+                runs.append(r)
+                progress(i, r)
+    order = {tuple(t[:3]): i for i, t in enumerate(tasks)}
+    runs.sort(key=lambda r: order[(r["problem"], r["searcher"], r["seed"])])
+    return runs
