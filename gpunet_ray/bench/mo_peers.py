@@ -22,7 +22,7 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError
 from gpunet_ray.searchers import as_domain
-from gpunet_ray.searchers._observations import Observations, generator_from_state, safe_json
+from gpunet_ray.searchers._observations import Observations, ObservedCore, generator_from_state, safe_json
 
 __all__ = ["MO_PEERS", "make_peer", "nsga2_population", "QLogNEHVICore"]
 
@@ -71,7 +71,7 @@ def make_peer(name: str, domain: Any, *, seed: int, evals: int, ref_point: Seque
     raise ConfigError(f"unknown multi-objective searcher {name!r}; use one of {', '.join(MO_PEERS)}")
 
 
-class QLogNEHVICore:
+class QLogNEHVICore(ObservedCore):
     """BoTorch qLogNEHVI as an ask/tell core.
 
     Args:
@@ -148,15 +148,6 @@ class QLogNEHVICore:
 
     def tell(self, config: dict, value: Any, feasible: bool = True, extra: Any = None) -> None:
         self.obs.add(config, value, feasible, extra)
-
-    def add_pending(self, config: dict) -> None:
-        self.obs.add_pending(config)
-
-    def forget(self, config: dict) -> None:
-        self.obs.forget(config)
-
-    def pareto_front(self) -> list[dict]:
-        return self.obs.pareto_front()
 
     def state_dict(self) -> dict:
         return {"format": self.STATE_FORMAT, "version": 1, "domain": self.domain.to_dict(),

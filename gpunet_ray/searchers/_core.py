@@ -37,7 +37,7 @@ from . import _gp
 from ._acquisition import maximize_log_ei
 from ._candidates import TrustRegion, region_candidates
 from ._domain import as_domain
-from ._observations import Observations, generator_from_state, safe_json
+from ._observations import Observations, ObservedCore, generator_from_state, safe_json
 from ._options import LAMCTSOptions
 from ._targets import POWER_AUTO_MIN, resolve, scalarize, warp
 from ._tree import build_tree, clear_virtual, select_path, tree_scores
@@ -48,7 +48,7 @@ STATE_FORMAT = "gpunet_ray.searchers.lamcts"
 STATE_VERSION = 1
 
 
-class LAMCTS:
+class LAMCTS(ObservedCore):
     """Ask/tell LA-MCTS optimiser with a BO sampler.
 
     Args:
@@ -179,27 +179,6 @@ class LAMCTS:
         y, ok = self.obs.add(config, value, feasible, extra)
         single = ok and self.options.objectives == 1
         self._trust.update(float(y[0] * self.obs.sign[0]) if single else None, len(self.domain))
-
-    def add_pending(self, config: dict) -> None:
-        """Mark a config chosen elsewhere (e.g. a user's point to evaluate) as in flight."""
-        self.obs.add_pending(config)
-
-    def forget(self, config: dict) -> None:
-        """Drop a pending config (e.g. a trial that was cancelled without a result)."""
-        self.obs.forget(config)
-
-    @property
-    def best(self) -> dict | None:
-        """Best feasible observation: ``{"config", "value", "extra"}`` (single objective)."""
-        return self.obs.best()
-
-    def pareto_front(self) -> list[dict]:
-        """Non-dominated feasible observations, ``[{"config", "value", "extra"}]`` (value: tuple)."""
-        return self.obs.pareto_front()
-
-    def history(self) -> list[dict]:
-        """Every observation in order: ``{"config", "value", "feasible", "extra"}``."""
-        return self.obs.history()
 
     # -- state ------------------------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -20,7 +20,7 @@ from ._domain import Domain
 from ._pareto import dominance_counts
 from ._values import finite
 
-__all__ = ["Observations", "safe_json", "generator_from_state"]
+__all__ = ["Observations", "ObservedCore", "safe_json", "generator_from_state"]
 
 
 def safe_json(obj: Any) -> Any:
@@ -198,3 +198,30 @@ class Observations:
         for j in pending:
             flat = d.config_from_json(j)
             self.pending[d.key(flat)] = flat
+
+
+class ObservedCore:
+    """The part of an ask/tell core that only delegates to its :class:`Observations` (``self.obs``)."""
+
+    obs: Observations
+
+    def add_pending(self, config: dict) -> None:
+        """Mark a config chosen elsewhere (e.g. a user's point to evaluate) as in flight."""
+        self.obs.add_pending(config)
+
+    def forget(self, config: dict) -> None:
+        """Drop a pending config (e.g. a trial that was cancelled without a result)."""
+        self.obs.forget(config)
+
+    @property
+    def best(self) -> dict | None:
+        """Best feasible observation: ``{"config", "value", "extra"}`` (single objective)."""
+        return self.obs.best()
+
+    def pareto_front(self) -> list[dict]:
+        """Non-dominated feasible observations, ``[{"config", "value", "extra"}]`` (value: tuple)."""
+        return self.obs.pareto_front()
+
+    def history(self) -> list[dict]:
+        """Every observation in order: ``{"config", "value", "feasible", "extra"}``."""
+        return self.obs.history()

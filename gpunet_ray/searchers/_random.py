@@ -9,14 +9,14 @@ import numpy as np
 from gpunet_ray.errors import ConfigError
 
 from ._domain import as_domain
-from ._observations import Observations, generator_from_state, safe_json
+from ._observations import Observations, ObservedCore, generator_from_state, safe_json
 
 __all__ = ["RandomCore"]
 
 _LAMCTS_FORMAT = "gpunet_ray.searchers.lamcts"  # the LAMCTS core's state (RandomCore was its subclass)
 
 
-class RandomCore:
+class RandomCore(ObservedCore):
     """Uniform random search with duplicate, pending, constraint and JSON state handling.
 
     Args:
@@ -64,22 +64,6 @@ class RandomCore:
 
     def tell(self, config: dict, value: Any, feasible: bool = True, extra: Any = None) -> None:
         self.obs.add(config, value, feasible, extra)
-
-    def add_pending(self, config: dict) -> None:
-        self.obs.add_pending(config)
-
-    def forget(self, config: dict) -> None:
-        self.obs.forget(config)
-
-    @property
-    def best(self) -> dict | None:
-        return self.obs.best()
-
-    def pareto_front(self) -> list[dict]:
-        return self.obs.pareto_front()
-
-    def history(self) -> list[dict]:
-        return self.obs.history()
 
     def state_dict(self) -> dict:
         return {"format": self.STATE_FORMAT, "version": self.STATE_VERSION, "domain": self.domain.to_dict(),
