@@ -143,15 +143,6 @@ class LAMCTS(ObservedCore):
     # ------------------------------------------------------------------------------------------
     # public API
     # ------------------------------------------------------------------------------------------
-    @property
-    def n_observations(self) -> int:
-        return len(self.obs)
-
-    @property
-    def pending(self) -> list[dict]:
-        """Configs asked and not yet told (or forgotten)."""
-        return [self.domain.to_config(c) for c in self.obs.pending.values()]
-
     def ask(self, n: int = 1) -> list[dict]:
         """``n`` new configs (fewer only if a finite space is exhausted); they become pending."""
         if n < 1:

@@ -204,6 +204,16 @@ class ObservedCore:
     """The part of an ask/tell core that only delegates to its :class:`Observations` (``self.obs``)."""
 
     obs: Observations
+    domain: Domain
+
+    @property
+    def n_observations(self) -> int:
+        return len(self.obs)
+
+    @property
+    def pending(self) -> list[dict]:
+        """Configs asked and not yet told (or forgotten)."""
+        return [self.domain.to_config(c) for c in self.obs.pending.values()]
 
     def add_pending(self, config: dict) -> None:
         """Mark a config chosen elsewhere (e.g. a user's point to evaluate) as in flight."""

@@ -49,14 +49,6 @@ class RandomCore(ObservedCore):
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self.obs = Observations(self.domain, maximize)
 
-    @property
-    def n_observations(self) -> int:
-        return len(self.obs)
-
-    @property
-    def pending(self) -> list[dict]:
-        return [self.domain.to_config(c) for c in self.obs.pending.values()]
-
     def ask(self, n: int = 1) -> list[dict]:
         out: list[dict] = []
         self.obs.random_fill(self.rng, n, out, set(), self.constraint)
