@@ -24,26 +24,29 @@ from .storage import check_out, check_remote, copy_tree, is_uri, staging
 __all__ = ["run_search"]
 
 
-MULTI_BUDGET_MODES = ("pareto", "per-tier")
+MULTI_BUDGET_MODES = ("auto", "pareto", "per-tier")
 
 
 def searcher_options(cfg: SearchConfig) -> dict:
     """The optimiser core's options: ``searcher.options`` less ``multi_budget``, plus two derived ones.
 
-    * ``multi_budget: per-tier`` with several budgets: one single-objective core per budget
-      (``per_tier_budgets_ms``; :class:`~gpunet_ray.searchers._per_tier.PerTierCore`), what lets a
-      single-objective searcher (optuna-tpe, hebo, ...) fill several tiers; ``pareto`` (the default):
-      one two-objective core (top-1, latency), which the searcher must support.
+    * ``multi_budget`` with several budgets: ``pareto``, one two-objective core (top-1, latency), which
+      the searcher must support; ``per-tier``, one single-objective core per budget
+      (``per_tier_budgets_ms``; :class:`~gpunet_ray.searchers._per_tier.PerTierCore`); ``auto`` (the
+      default): ``pareto`` for a searcher that declares several objectives, else ``per-tier``, so
+      that a single-objective searcher (optuna-tpe, hebo, a plugin) fills several tiers too.
     * ``n_init`` (the initial design), when unset and the optimiser takes it: sized to the trial
       budget, ``max(2, min(20, trials // 4))``, so that most trials are model-guided suggestions.
     """
     from .searchers import optimizer_info
 
     opts = dict(cfg.searcher.options)
-    mode = opts.pop("multi_budget", "pareto")
+    mode = opts.pop("multi_budget", "auto")
     if mode not in MULTI_BUDGET_MODES:
         raise ConfigError(f"searcher option multi_budget must be one of {', '.join(MULTI_BUDGET_MODES)}, "
                           f"got {mode!r}")
+    if mode == "auto":
+        mode = "pareto" if optimizer_info(cfg.searcher.name).multi_objective else "per-tier"
     if mode == "per-tier" and len(cfg.budgets) > 1:
         opts["per_tier_budgets_ms"] = sorted(float(b) for b in cfg.budgets)
     takes = optimizer_info(cfg.searcher.name).options
@@ -66,7 +69,7 @@ def _check_names(cfg: SearchConfig):
             and not optimizer_info(name).multi_objective):  # declared capability
         raise ConfigError(f"searcher {name!r} does not support several budgets (two objectives); use one of "
                           f"{', '.join(list_optimizers(multi_objective=True))}, one budget, or the searcher "
-                          "option multi_budget: per-tier (one core per budget)")
+                          "option multi_budget: per-tier or auto (one core per budget)")
     get_optimizer(name, space, seed=cfg.searcher.seed, **kw)  # ConfigError for an unknown name or option
     backend_class(cfg.latency.backend)  # a name, an entry point or package.module:Class; else ConfigError
     from .trainables import Recipe

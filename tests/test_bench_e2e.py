@@ -76,6 +76,39 @@ def test_records_summary_table_plot(tmp_path):
     assert (tmp_path / "e2e.png").stat().st_size > 1000
 
 
+def test_proxy_noise_and_margins(tmp_path):
+    """The seed noise comes from the same hand-designed network trained with each seed; the margin
+    table compares the first searcher's median with every other entry's, and with that noise."""
+    from gpunet_ray.bench.e2e import margins, proxy_noise, run_records, summarize, table_md
+
+    def row(i, top1, lat, role="search", name=None):
+        return {"id": f"c{i:05d}", "role": role, "name": name, "status": "trained", "top1": top1, "latency_ms": lat}
+
+    records, runs, dirs = [], [], []
+    for seed, (a, b, mine, theirs) in enumerate([(80.0, 70.0, 90.0, 88.0), (82.0, 70.5, 91.0, 87.0),
+                                                 (81.0, 69.5, 92.0, 89.0)]):
+        d = tmp_path / f"lamcts-s{seed}"
+        _fake_run(d, [row(0, mine, 0.4), row(1, a, 0.3, "baseline", "mbv2-like@d0w0r0"),
+                      row(2, b, 0.2, "baseline", "gpunet-like@d0w0r0")])
+        _fake_run(tmp_path / f"random-s{seed}", [row(0, theirs, 0.45)])
+        dirs.append(d)
+        for s_, base in (("lamcts", True), ("random", False)):
+            r, run = run_records(tmp_path / f"{s_}-s{seed}", s_, seed, (0.5,), baselines=base)
+            records += r
+            runs.append(run)
+    noise = proxy_noise(dirs + [tmp_path / "missing"])
+    assert noise["networks"] == 2 and noise["seeds"] == 3
+    assert noise["mean_std"] == pytest.approx((1.0 + 0.5) / 2) and noise["max_std"] == pytest.approx(1.0)
+    s = summarize(records, runs)
+    m = margins(s, "lamcts")["0.5"]
+    assert m["vs"] == {"random": pytest.approx(3.0), "mbv2-like": pytest.approx(10.0), "gpunet-like": pytest.approx(21.0)}
+    assert m["against"] == "random" and m["worst"] == pytest.approx(3.0)
+    s.update(noise=noise, margins=margins(s, "lamcts"))
+    md = table_md(s, {"command": "x", "machine": "m", "date": "d", "data": "D", "budgets_ms": [0.5], "trials": 1,
+                      "seeds": 3, "epochs": 1, "searchers": ["lamcts", "random"]})
+    assert "| 0.5 ms | +3.00 | random | yes |" in md and "std 0.75 points on average" in md
+
+
 def test_fidelity_smoke(task, config, tmp_path):
     from gpunet_ray.bench.__main__ import main
 

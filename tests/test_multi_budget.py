@@ -80,6 +80,13 @@ def test_driver_options_per_tier_and_refusal():
         searcher_options(_cfg(**{"searcher.options": {"multi_budget": "scalar"}}))
     # one budget: nothing to split
     assert "per_tier_budgets_ms" not in searcher_options(_cfg(**{"searcher.options": {"multi_budget": "per-tier"}}))
+    # the default (auto): per-tier for a single-objective searcher, one Pareto core for a multi-objective one
+    auto = searcher_options(_cfg(**{"budgets_ms": (0.85, 0.5), "searcher.name": "optuna-tpe"}))
+    assert auto["per_tier_budgets_ms"] == [0.5, 0.85]
+    assert "per_tier_budgets_ms" not in searcher_options(_cfg(**{"budgets_ms": (0.5, 0.85)}))
+    pareto = _cfg(**{"budgets_ms": (0.5, 0.85), "searcher.name": "optuna-tpe",
+                     "searcher.options": {"multi_budget": "pareto"}})
+    assert "per_tier_budgets_ms" not in searcher_options(pareto)  # asked for: the search refuses it (CLI test)
 
 
 # -- the initial design is sized to the trial budget ---------------------------------------------------------

@@ -155,8 +155,6 @@ BAD = [
     ("unknown backend", ["--latency-backend", "fpga"], "unknown latency backend 'fpga'"),
     ("unknown searcher", ["--searcher", "grid"], "unknown searcher 'grid'"),
     ("unreachable address", ["--address", "127.0.0.1:9"], "cannot reach a Ray cluster"),
-    ("single-objective searcher, several tiers", ["--searcher", "optuna-tpe", "--budgets-ms", "0.5,1"],
-     "does not support several budgets"),
 ]
 
 

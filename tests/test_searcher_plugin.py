@@ -173,9 +173,13 @@ def config(tmp_path_factory):
     return p
 
 
-def test_cli_refuses_a_single_objective_plugin_for_several_budgets(config, tmp_path):
+def test_cli_refuses_a_single_objective_plugin_for_several_budgets_as_a_pareto_front(config, tmp_path):
+    """The default (multi_budget: auto) runs it per tier; asked for one Pareto core, the search refuses."""
     out = tmp_path / "out"
-    res = _search("--no-dashboard", "--quiet", "--config", config, "--out", out, "--searcher", PATH,
+    pareto = tmp_path / "pareto.yaml"
+    pareto.write_text(yaml.safe_dump({**yaml.safe_load(config.read_text()),
+                                      "searcher": {**CONFIG["searcher"], "options": {"multi_budget": "pareto"}}}))
+    res = _search("--no-dashboard", "--quiet", "--config", pareto, "--out", out, "--searcher", PATH,
                   "--budgets-ms", "0.5,5", timeout=300)
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert res.returncode == 2 and len(lines) == 1, res.stderr

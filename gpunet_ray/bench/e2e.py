@@ -7,7 +7,7 @@ on ``--config``'s backend, the gate, Ray Tune proxy training, the hub), one per 
 the same data, budgets and trial budget, into ``OUT/runs/<searcher>-s<seed>/``. The seed sets the
 searcher's seed and the training seed (``train.recipe.seed``), so the spread over seeds holds the
 proxy's own noise. A single-objective searcher (``optuna-tpe``, ``hebo``) fills several budgets in
-the per-tier mode (``searcher.options.multi_budget: per-tier``). The hand-designed families
+the per-tier mode (``searcher.options.multi_budget: auto``, the default, picks it). The hand-designed families
 (:mod:`gpunet_ray.baselines`) are trained with the same recipe inside the first searcher's run of
 each seed. ``--per-tier-compare`` also runs the first searcher as one single-budget search per
 budget with ``--trials / len(budgets)`` trials each (the same total number of trained candidates):
@@ -42,7 +42,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["main", "DESCRIPTION", "run_records", "training_trajectory", "summarize", "table_md", "plot"]
+__all__ = ["main", "DESCRIPTION", "run_records", "training_trajectory", "summarize", "proxy_noise", "margins",
+           "table_md", "plot"]
 
 DESCRIPTION = "end to end: real searches (lamcts, random, optuna-tpe, hebo) x seeds, baselines, per-tier vs multi-tier"
 DEFAULT_SEARCHERS = ("lamcts", "random", "optuna-tpe", "hebo")
@@ -189,6 +190,40 @@ def summarize(records: list[dict], runs: list[dict], reference: str = "random") 
     return out
 
 
+def proxy_noise(run_dirs: Sequence[Path]) -> dict:
+    """The proxy's seed-to-seed noise, measured in the benchmark itself: each hand-designed network is
+    trained once per seed (a different training seed each); per network the standard deviation of
+    its top-1 over seeds (ddof 1). ``{"mean_std", "max_std", "networks", "seeds"}`` (None without
+    at least two seeds)."""
+    import pandas as pd
+
+    top: dict[str, list[float]] = {}
+    for d in run_dirs:
+        if not (d / "trials.parquet").is_file():
+            continue
+        df = pd.read_parquet(d / "trials.parquet")
+        for _, row in df[(df["role"] == "baseline") & (df["status"] == "trained")].iterrows():
+            if _finite(row["top1"]):
+                top.setdefault(str(row["name"]), []).append(float(row["top1"]))
+    stds = [float(np.std(v, ddof=1)) for v in top.values() if len(v) >= 2]
+    return {"mean_std": float(np.mean(stds)) if stds else None, "max_std": float(max(stds)) if stds else None,
+            "networks": len(stds), "seeds": max((len(v) for v in top.values()), default=0)}
+
+
+def margins(summary: dict, searcher: str) -> dict:
+    """Per tier: ``searcher``'s median best top-1 minus each other entry's (searchers and families);
+    ``worst`` is the smallest of those margins and ``against`` the entry it is against."""
+    out = {}
+    for tier, t in summary["tiers"].items():
+        own = t["searchers"].get(searcher, {}).get("median")
+        diffs = {s: (own - r["median"]) if own is not None and not math.isnan(own) and not math.isnan(r["median"])
+                 else None for s, r in t["searchers"].items() if s != searcher and not s.startswith(searcher + "/")}
+        known = {s: d for s, d in diffs.items() if d is not None}
+        worst = min(known, key=known.get) if known else None
+        out[tier] = {"vs": diffs, "worst": None if worst is None else known[worst], "against": worst}
+    return out
+
+
 def table_md(summary: dict, meta: dict) -> str:
     def f(v, fmt="{:.2f}"):
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
@@ -204,6 +239,18 @@ def table_md(summary: dict, meta: dict) -> str:
         for s, r in t["searchers"].items():
             lines.append(f"| {s} | {f(r['median'])} | {f(r['q25'])} .. {f(r['q75'])} | {r['with_model']}/{r['seeds']} "
                          f"| {f(r['time_to_quality_s'], '{:.0f}')} ({r['reached'] or '-'}) |")
+        lines.append("")
+    noise, first = summary.get("noise") or {}, (meta.get("searchers") or [None])[0]
+    if noise.get("mean_std") is not None and first is not None:
+        lines += ["## Margin against the proxy's seed noise", "",
+                  f"proxy seed noise (the same hand-designed network trained with each seed): std {f(noise['mean_std'])} "
+                  f"points on average, {f(noise['max_std'])} at most ({noise['networks']} networks x "
+                  f"{noise['seeds']} seeds)", "",
+                  f"| tier | {first}'s smallest margin (points) | against | larger than the noise's mean std |",
+                  "|---|---|---|---|"]
+        for tier, m in (summary.get("margins") or {}).items():
+            big = "-" if m["worst"] is None else ("yes" if m["worst"] > noise["mean_std"] else "no")
+            lines.append(f"| {tier} ms | {f(m['worst'], '{:+.2f}')} | {m['against'] or '-'} | {big} |")
         lines.append("")
     lines += ["## (top-1, latency) hypervolume per run", "",
               "reference point (0 %, largest budget); points x ms; higher is better", "",
@@ -260,16 +307,14 @@ def _available(name: str) -> str | None:
     return None
 
 
-def _run_cfg(base, *, out: Path, searcher: str, seed: int, budgets: tuple, trials: int, baselines: bool):
-    from gpunet_ray.searchers import optimizer_info
-
-    opts = dict(base.searcher.options)
-    if len(budgets) > 1 and not optimizer_info(searcher).multi_objective:
-        opts["multi_budget"] = "per-tier"
+def _run_cfg(base, *, out: Path, searcher: str, seed: int, budgets: tuple, trials: int, baselines: bool,
+             cache: Path | None = None):
+    opts = dict(base.searcher.options)  # several budgets, single-objective searcher: multi_budget auto -> per-tier
     recipe = {**dict(base.train.recipe), "seed": int(seed)}
     return replace(base, out=str(out), budgets_ms=tuple(budgets), trials=int(trials), baselines=baselines,
                    searcher=replace(base.searcher, name=searcher, seed=int(seed), options=opts),
                    train=replace(base.train, recipe=recipe),
+                   latency=base.latency if cache is None else replace(base.latency, cache=str(cache)),
                    cluster=replace(base.cluster, address="local"))
 
 
@@ -323,6 +368,7 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"e2e: {n}", file=sys.stderr)
     out = Path(args.out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
+    cache = out / "latency.sqlite"  # one latency per architecture for every run: no searcher is gated on luckier timings
     records: list[dict] = []
     runs: list[dict] = []
     for seed in range(args.seeds):
@@ -330,7 +376,7 @@ def _main(argv: Sequence[str] | None) -> int:
             base_run = i == 0 and not args.no_baselines
             d = out / "runs" / f"{s}-s{seed}"
             _search(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=budgets, trials=base.trials,
-                             baselines=base_run), d)
+                             baselines=base_run, cache=cache), d)
             r, run = run_records(d, s, seed, budgets, baselines=base_run)
             records += r
             runs.append(run)
@@ -340,7 +386,8 @@ def _main(argv: Sequence[str] | None) -> int:
             part_recs, trials_n, secs = [], 0, 0.0
             for b in budgets:
                 d = out / "runs" / f"{s}-pertier-{b:g}ms-s{seed}"
-                _search(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=(b,), trials=per, baselines=False), d)
+                _search(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=(b,), trials=per, baselines=False,
+                                 cache=cache), d)
                 r, run = run_records(d, f"{s}/per-tier", seed, (b,))
                 part_recs += r
                 trials_n += run["trials"]
@@ -350,6 +397,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 r.update(trials=trials_n, train_seconds=secs)
             records += part_recs
     summary = summarize(records, [r for r in runs if "@" not in r["searcher"]])
+    summary["noise"] = proxy_noise([out / "runs" / f"{searchers[0]}-s{seed}" for seed in range(args.seeds)])
+    summary["margins"] = margins(summary, searchers[0])
     meta = {"command": "python -m gpunet_ray.bench e2e " + " ".join(argv if argv is not None else sys.argv[1:]),
             "machine": f"{platform.node()} ({platform.processor() or platform.machine()})",
             "date": time.strftime("%Y-%m-%d"), "data": str(args.data), "budgets_ms": list(budgets),
