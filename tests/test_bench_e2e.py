@@ -131,6 +131,23 @@ def test_fidelity_smoke(task, config, tmp_path):
     assert (out / "fidelity.json").stat().st_mtime_ns >= mtime
 
 
+def test_fidelity_noise_networks(task, config, tmp_path):
+    """--noise-networks K: every seed for the first K networks only (the seed noise), one for the rest."""
+    from gpunet_ray.bench.__main__ import main
+
+    out = tmp_path / "fid"
+    assert main(["fidelity", "--data", str(task), "--config", str(config), "--out", str(out), "--networks", "3",
+                 "--seeds", "2", "--noise-networks", "1", "--long-networks", "0", "--epochs", "1",
+                 "--limit-train-batches", "1", "--limit-val-batches", "1"]) == 0
+    doc = json.loads((out / "fidelity.json").read_text())
+    seeds = {}
+    for r in doc["runs"]:
+        seeds.setdefault(r["hash"], []).append(r["seed"])
+    assert sorted(map(sorted, seeds.values())) == [[0], [0], [0, 1]]
+    assert doc["meta"]["noise_networks"] == 1 and doc["summary"]["seed_std"] is not None
+    assert "the first 1 x 2 seed(s)" in (out / "FIDELITY.md").read_text()
+
+
 @pytest.mark.slow
 @pytest.mark.ray
 @pytest.mark.timeout(1200)

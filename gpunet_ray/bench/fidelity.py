@@ -50,6 +50,8 @@ def _parser():
     p.add_argument("--space", default=None, help="search space (default: the config's)")
     p.add_argument("--networks", type=int, default=20)
     p.add_argument("--seeds", type=int, default=3, help="training seeds per network (proxy)")
+    p.add_argument("--noise-networks", type=int, default=None,
+                   help="only the first K networks get every seed (the seed noise); the others one (default all)")
     p.add_argument("--long-factor", type=float, default=5.0, help="the long schedule's epochs / the proxy's")
     p.add_argument("--long-networks", type=int, default=None, help="networks trained long too (default min(12, N))")
     p.add_argument("--epochs", type=int, default=None, help="proxy epochs (default: the config's)")
@@ -138,7 +140,8 @@ def summary_md(s: dict, meta: dict) -> str:
         "# Proxy fidelity", "",
         f"`{meta['command']}`", "",
         f"machine: {meta['machine']}; date: {meta['date']}; data: `{meta['data']}`; proxy: {meta['epochs']} epoch(s), "
-        f"long: {meta['long_epochs']} epochs; {s['networks']} networks x {meta['seeds']} seed(s), "
+        f"long: {meta['long_epochs']} epochs; {s['networks']} networks, the first "
+        f"{min(meta.get('noise_networks', s['networks']), s['networks'])} x {meta['seeds']} seed(s), "
         f"{s['long_networks']} trained long", "",
         "| measure | value | target |", "|---|---|---|",
         f"| top-1 spread, 10th-90th percentile across networks (points) | {f(s['spread_p10_p90'])} "
@@ -178,7 +181,8 @@ def _main(argv: Sequence[str] | None) -> int:
             base[k] = v
     nets = sample_networks(space, args.networks, args.sample_seed)
     n_long = min(len(nets), 12 if args.long_networks is None else args.long_networks)
-    plan = [(spec, "proxy", s, epochs) for spec in nets for s in range(args.seeds)]
+    n_noise = len(nets) if args.noise_networks is None else args.noise_networks
+    plan = [(spec, "proxy", s, epochs) for k, spec in enumerate(nets) for s in range(args.seeds if k < n_noise else 1)]
     plan += [(spec, "long", 0, long_epochs) for spec in nets[:n_long]]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -186,6 +190,7 @@ def _main(argv: Sequence[str] | None) -> int:
             "machine": f"{platform.node()} ({platform.processor() or platform.machine()}), torch threads "
                        f"{args.threads}", "date": time.strftime("%Y-%m-%d"), "data": str(args.data),
             "epochs": epochs, "long_epochs": long_epochs, "long_factor": args.long_factor, "seeds": args.seeds,
+            "noise_networks": n_noise,
             "networks": len(nets), "space": space.name, "recipe": base}
     prev = out / "fidelity.json"
     runs: list[dict] = json.loads(prev.read_text()).get("runs", []) if prev.is_file() else []
