@@ -148,6 +148,16 @@ def test_fidelity_noise_networks(task, config, tmp_path):
     assert "the first 1 x 2 seed(s)" in (out / "FIDELITY.md").read_text()
 
 
+def test_e2e_only_seeds_refuses_seeds_out_of_range(task, config, tmp_path, capsys):
+    from gpunet_ray.bench.__main__ import main
+
+    for bad in ("3", "x", ","):
+        assert main(["e2e", "--data", str(task), "--config", str(config), "--out", str(tmp_path / "e"),
+                     "--searchers", "random", "--seeds", "3", "--only-seeds", bad]) == 2
+        assert "--only-seeds" in capsys.readouterr().err
+    assert not (tmp_path / "e" / "e2e.json").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.ray
 @pytest.mark.timeout(1200)

@@ -60,6 +60,9 @@ def _parser():
     p.add_argument("--searchers", default=",".join(DEFAULT_SEARCHERS),
                    help="comma list; those whose package does not import are left out with a note")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--only-seeds", default=None,
+                   help="comma list: run only these of the seeds 0..SEEDS-1 (several processes on one --out); "
+                        "the tables then cover only the finished seeds")
     p.add_argument("--trials", type=int, default=None, help="trained searched candidates per run (default: config's)")
     p.add_argument("--epochs", type=int, default=None, help="proxy epochs (default: the config's)")
     p.add_argument("--limit-train-batches", type=int, default=None, help="cap batches per epoch (smoke runs)")
@@ -371,7 +374,15 @@ def _main(argv: Sequence[str] | None) -> int:
     cache = out / "latency.sqlite"  # one latency per architecture for every run: no searcher is gated on luckier timings
     records: list[dict] = []
     runs: list[dict] = []
-    for seed in range(args.seeds):
+    seeds = list(range(args.seeds))
+    if args.only_seeds:
+        try:
+            seeds = sorted({int(x) for x in args.only_seeds.split(",") if x.strip()})
+        except ValueError:
+            raise UsageError(f"--only-seeds takes a comma list of integers, got {args.only_seeds!r}") from None
+        if not seeds or not set(seeds) <= set(range(args.seeds)):
+            raise UsageError(f"--only-seeds must name seeds in 0..{args.seeds - 1}, got {args.only_seeds!r}")
+    for seed in seeds:
         for i, s in enumerate(searchers):
             base_run = i == 0 and not args.no_baselines
             d = out / "runs" / f"{s}-s{seed}"
@@ -397,12 +408,12 @@ def _main(argv: Sequence[str] | None) -> int:
                 r.update(trials=trials_n, train_seconds=secs)
             records += part_recs
     summary = summarize(records, [r for r in runs if "@" not in r["searcher"]])
-    summary["noise"] = proxy_noise([out / "runs" / f"{searchers[0]}-s{seed}" for seed in range(args.seeds)])
+    summary["noise"] = proxy_noise([out / "runs" / f"{searchers[0]}-s{seed}" for seed in seeds])
     summary["margins"] = margins(summary, searchers[0])
     meta = {"command": "python -m gpunet_ray.bench e2e " + " ".join(argv if argv is not None else sys.argv[1:]),
             "machine": f"{platform.node()} ({platform.processor() or platform.machine()})",
             "date": time.strftime("%Y-%m-%d"), "data": str(args.data), "budgets_ms": list(budgets),
-            "trials": base.trials, "seeds": args.seeds, "epochs": base.train.epochs, "searchers": searchers,
+            "trials": base.trials, "seeds": len(seeds), "epochs": base.train.epochs, "searchers": searchers,
             "notes": notes, "recipe": rec}
     write_json_atomic(out / "e2e.json", {"meta": meta, "records": records, "runs": runs, "summary": summary})
     (out / "E2E.md").write_text(table_md(summary, meta))
