@@ -80,6 +80,8 @@ class LAMCTS(ObservedCore):
             polish the ``acq_starts`` (3) best by L-BFGS-B over the continuous dimensions, each
             within ``acq_radius`` (0.1, unit coordinates) of where it started) or ``"candidates"``
             (the best scored candidate).
+        input_warp: also fit a Kumaraswamy CDF per input dimension with the GP (HEBO's input
+            warping; BoTorch's ``Warp``), default False.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -110,13 +112,14 @@ class LAMCTS(ObservedCore):
         acq_opt: str = "lbfgs",
         acq_starts: int = 3,
         acq_radius: float = 0.1,
+        input_warp: bool = False,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
             maximize=maximize, objectives=objectives, n_init=n_init, leaf_size=leaf_size, cp=cp, kernel=kernel,
             sampler=sampler, n_candidates=n_candidates, gp_max_points=gp_max_points, max_depth=max_depth,
             gp_kernel=gp_kernel, local_fraction=local_fraction, target_transform=target_transform, refine=refine,
-            acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius)
+            acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -268,7 +271,7 @@ class LAMCTS(ObservedCore):
             or len(self._hyper["lengthscale"]) != width or self._hyper.get("targets", "none") != tt
         tg, lam = warp(tg, fg, tt, None if refit else self._hyper.get("power_lambda"))
         if refit:
-            self._hyper = _gp.fit_hyper(Xg, tg, kernel=o.gp_kernel, seed=self._seed_base + n)
+            self._hyper = _gp.fit_hyper(Xg, tg, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp)
             self._hyper["targets"] = tt
             if lam is not None:
                 self._hyper["power_lambda"] = lam

@@ -17,9 +17,13 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["GPHyper", "fit_hyper", "GP", "log_ei", "standardize"]
+__all__ = ["GPHyper", "fit_hyper", "GP", "log_ei", "standardize", "kumaraswamy", "WARP_EPS"]
 
-GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern"}
+GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern",
+#                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp)}
+
+#: BoTorch's Warp maps the unit cube to [eps, 1 - eps] before the Kumaraswamy CDF.
+WARP_EPS = 1e-7
 
 
 def standardize(y: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -30,11 +34,24 @@ def standardize(y: np.ndarray) -> tuple[np.ndarray, float, float]:
     return (y - mu) / sd, mu, sd
 
 
-def fit_hyper(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", seed: int = 0, maxiter: int = 75) -> GPHyper:
+def kumaraswamy(X: np.ndarray, warp: dict) -> np.ndarray:
+    """The input warp of BoTorch's ``Warp`` transform on unit-cube inputs: ``1 - (1 - x^c1)^c0`` per
+    dimension, after mapping [0, 1] to [eps, 1 - eps] (HEBO's and Snoek et al.'s input warping)."""
+    c1 = np.asarray(warp["c1"], dtype=float)
+    c0 = np.asarray(warp["c0"], dtype=float)
+    Z = np.clip(np.asarray(X, dtype=float), 0.0, 1.0) * (1 - 2 * WARP_EPS) + WARP_EPS
+    return 1.0 - np.power(1.0 - np.power(Z, c1), c0)
+
+
+def fit_hyper(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", seed: int = 0, maxiter: int = 75,
+              input_warp: bool = False) -> GPHyper:
     """Maximum a-posteriori GP hyper-parameters for (X: n x D in [0,1], y: n) via BoTorch.
 
-    Falls back to a fixed, reasonable setting if the fit fails (e.g. a degenerate training set).
-    ``seed`` seeds a private torch RNG stream for the fit (forked: the global one is not touched).
+    ``input_warp``: also fit a Kumaraswamy CDF per input dimension (BoTorch's ``Warp`` with
+    log-normal priors on its two concentrations, centred on the identity), stored as
+    ``hyper["warp"]`` and applied by :class:`GP`. Falls back to a fixed, reasonable setting (no
+    warp) if the fit fails (e.g. a degenerate training set). ``seed`` seeds a private torch RNG
+    stream for the fit (forked: the global one is not touched).
     """
     import torch
 
@@ -45,10 +62,10 @@ def fit_hyper(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", seed: int = 0, 
         return default
     with torch.random.fork_rng(devices=[]):  # a private stream: the caller's global torch RNG is left as it was
         torch.manual_seed(seed)  # BoTorch's fit takes no generator; its (rare) random restarts draw from here
-        return _fit(X, ys, kernel, maxiter, default)
+        return _fit(X, ys, kernel, maxiter, default, input_warp)
 
 
-def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHyper) -> GPHyper:
+def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHyper, input_warp: bool) -> GPHyper:
     import torch
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -62,6 +79,14 @@ def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHy
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 
         kw["covar_module"] = get_covar_module_with_dim_scaled_prior(ard_num_dims=D, use_rbf_kernel=False)
+    if input_warp:
+        from botorch.models.transforms.input import Warp
+        from gpytorch.priors import LogNormalPrior
+
+        unit = torch.stack([torch.zeros(D, dtype=torch.double), torch.ones(D, dtype=torch.double)])
+        kw["input_transform"] = Warp(d=D, indices=list(range(D)), bounds=unit, eps=WARP_EPS,
+                                     concentration1_prior=LogNormalPrior(0.0, 0.75 ** 0.5),
+                                     concentration0_prior=LogNormalPrior(0.0, 0.75 ** 0.5))
     prev_threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small problems: extra threads only contend (10x slower on a busy box)
     try:
@@ -69,12 +94,17 @@ def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHy
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": maxiter}})
         ls = model.covar_module.lengthscale.detach().reshape(-1).numpy()
-        return {
+        out = {
             "lengthscale": [float(v) for v in ls],
             "noise": float(model.likelihood.noise.detach().reshape(-1)[0]),
             "mean": float(model.mean_module.constant.detach().reshape(-1)[0]),
             "kernel": kernel,
         }
+        if input_warp:
+            w = model.input_transform
+            out["warp"] = {"c1": [float(v) for v in w.concentration1.detach().reshape(-1)],
+                           "c0": [float(v) for v in w.concentration0.detach().reshape(-1)]}
+        return out
     except Exception:  # numerical failure: keep the search going with defaults
         return default
     finally:
@@ -95,7 +125,8 @@ class GP:
     """Exact GP posterior (unit output scale on standardised targets) with fixed hyper-parameters."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, hyper: GPHyper):
-        self.X = np.asarray(X, dtype=float)
+        self.warp = hyper.get("warp")
+        self.X = self._inputs(X)
         self.ys, self.mu, self.sd = standardize(np.asarray(y, dtype=float))
         self.ls = np.asarray(hyper["lengthscale"], dtype=float)
         self.kind = hyper.get("kernel", "rbf")
@@ -113,9 +144,13 @@ class GP:
                 jitter *= 10
         self.alpha = cho_solve(self.L, self.ys - self.mean, check_finite=False)
 
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        return X if self.warp is None else kumaraswamy(X, self.warp)
+
     def predict(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent f at C (m x D), original units."""
-        Kc = _kernel(np.asarray(C, dtype=float), self.X, self.ls, self.kind)
+        Kc = _kernel(self._inputs(C), self.X, self.ls, self.kind)
         m = self.mean + Kc @ self.alpha
         v = solve_triangular(self.L[0], Kc.T, lower=True, check_finite=False)
         var = np.maximum(1.0 - (v * v).sum(0), 1e-12)

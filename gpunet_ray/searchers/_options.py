@@ -24,7 +24,8 @@ GP_KERNELS = ("rbf", "matern")
 
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
 #: value the algorithm had before the option existed).
-LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1}
+LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
+          "input_warp": False}
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class LAMCTSOptions:
     acq_opt: str = "lbfgs"
     acq_starts: int = 3
     acq_radius: float = 0.1
+    input_warp: bool = False
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -84,6 +86,7 @@ class LAMCTSOptions:
                 set_(self, name, int(getattr(self, name)))
         set_(self, "kernel", str(self.kernel))
         set_(self, "refine", bool(self.refine))
+        set_(self, "input_warp", bool(self.input_warp))
 
     def resolved(self, n_params: int) -> "LAMCTSOptions":
         """A copy with ``n_init`` (``clip(P + 1, 8, 20)``) and ``n_candidates`` (``min(2000, 100 P + 500)``)
