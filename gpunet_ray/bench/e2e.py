@@ -60,6 +60,9 @@ def _parser():
     p.add_argument("--searchers", default=",".join(DEFAULT_SEARCHERS),
                    help="comma list; those whose package does not import are left out with a note")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--latency-cache", default=None,
+                   help="latency cache shared by every run (default OUT/latency.sqlite); name one file for "
+                        "several --out folders to give them the same latencies")
     p.add_argument("--only-seeds", default=None,
                    help="comma list: run only these of the seeds 0..SEEDS-1 (several processes on one --out); "
                         "the tables then cover only the finished seeds")
@@ -371,7 +374,8 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"e2e: {n}", file=sys.stderr)
     out = Path(args.out)
     (out / "runs").mkdir(parents=True, exist_ok=True)
-    cache = out / "latency.sqlite"  # one latency per architecture for every run: no searcher is gated on luckier timings
+    # one latency per architecture for every run: no searcher is gated on luckier timings
+    cache = Path(args.latency_cache) if args.latency_cache else out / "latency.sqlite"
     records: list[dict] = []
     runs: list[dict] = []
     seeds = list(range(args.seeds))
