@@ -148,6 +148,27 @@ def test_fidelity_noise_networks(task, config, tmp_path):
     assert "the first 1 x 2 seed(s)" in (out / "FIDELITY.md").read_text()
 
 
+def test_fidelity_shards_split_the_plan_and_merge(task, config, tmp_path):
+    """Two --shard processes split the trainings; a run without --shard trains nothing more, merges, summarises."""
+    from gpunet_ray.bench.__main__ import main
+
+    out = tmp_path / "fid"
+    common = ["fidelity", "--data", str(task), "--config", str(config), "--out", str(out), "--networks", "3",
+              "--seeds", "1", "--long-networks", "0", "--epochs", "1", "--limit-train-batches", "1",
+              "--limit-val-batches", "1"]
+    for k in (0, 1):
+        assert main([*common, "--shard", f"{k}/2"]) == 0
+    shards = [json.loads((out / f"fidelity-shard-{k}.json").read_text())["runs"] for k in (0, 1)]
+    # shard 0 trained plan items 0 and 2; shard 1 item 1 (and carries what it found recorded)
+    assert len(shards[0]) == 2 and len(shards[1]) == 3 and not (out / "fidelity.json").exists()
+    assert main(common) == 0
+    doc = json.loads((out / "fidelity.json").read_text())
+    assert sorted(r["seconds"] for r in doc["runs"]) == sorted(r["seconds"] for r in shards[1])  # nothing retrained
+    assert doc["summary"]["networks"] == 3
+    for bad in ("2/2", "x", "1/0"):
+        assert main([*common, "--shard", bad]) == 2
+
+
 def test_e2e_only_seeds_refuses_seeds_out_of_range(task, config, tmp_path, capsys):
     from gpunet_ray.bench.__main__ import main
 

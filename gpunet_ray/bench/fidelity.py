@@ -61,6 +61,9 @@ def _parser():
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.add_argument("--loader", default=None, help="auto, dali or torchvision (default: the config's)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="run only every N-th training of the plan, from the K-th (several processes on one --out, "
+                        "each writing OUT/fidelity-shard-K.json); a run without --shard merges them and summarises")
     return p
 
 
@@ -155,10 +158,34 @@ def summary_md(s: dict, meta: dict) -> str:
     return "\n".join(lines)
 
 
-def _write(out: Path, doc: dict) -> None:
+def _write(out: Path, doc: dict, shard: tuple[int, int] | None = None) -> None:
     from gpunet_ray.ledger import write_json_atomic
 
-    write_json_atomic(out / "fidelity.json", doc)
+    write_json_atomic(out / ("fidelity.json" if shard is None else f"fidelity-shard-{shard[0]}.json"), doc)
+
+
+def _known_runs(out: Path) -> list[dict]:
+    """The runs recorded so far in ``OUT/fidelity.json`` and every shard file, one per key."""
+    runs: dict[str, dict] = {}
+    for f in [out / "fidelity.json", *sorted(out.glob("fidelity-shard-*.json"))]:
+        if f.is_file():
+            for r in json.loads(f.read_text()).get("runs", []):
+                runs.setdefault(_key(r), r)
+    return list(runs.values())
+
+
+def _parse_shard(text: str | None) -> tuple[int, int] | None:
+    from gpunet_ray.cli import UsageError
+
+    if text is None:
+        return None
+    try:
+        k, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard takes K/N (e.g. 0/2), got {text!r}") from None
+    if not (n >= 1 and 0 <= k < n):
+        raise UsageError(f"--shard K/N needs 0 <= K < N, got {text!r}")
+    return k, n
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -167,6 +194,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from gpunet_ray.trainables.loop import train
 
     args = _parser().parse_args(argv)
+    shard = _parse_shard(args.shard)
     root = Path(__file__).resolve().parents[2]
     cfg = load_config(args.config or root / "experiments" / "demo.yaml", {"data": str(Path(args.data).resolve())})
     from gpunet_ray.data import check_dataset
@@ -192,13 +220,12 @@ def _main(argv: Sequence[str] | None) -> int:
             "epochs": epochs, "long_epochs": long_epochs, "long_factor": args.long_factor, "seeds": args.seeds,
             "noise_networks": n_noise,
             "networks": len(nets), "space": space.name, "recipe": base}
-    prev = out / "fidelity.json"
-    runs: list[dict] = json.loads(prev.read_text()).get("runs", []) if prev.is_file() else []
+    runs = _known_runs(out)
     done = {_key(r) for r in runs}
     loader = args.loader or cfg.train.loader
     for i, (spec, kind, seed, ep) in enumerate(plan):
         rec = {"hash": spec.hash, "arch": spec.arch_string, "kind": kind, "seed": seed, "epochs": ep}
-        if _key(rec) in done:
+        if _key(rec) in done or (shard is not None and i % shard[1] != shard[0]):
             continue
         t0 = time.time()
         try:
@@ -212,7 +239,10 @@ def _main(argv: Sequence[str] | None) -> int:
         print(f"[{i + 1}/{len(plan)}] {kind} seed {seed} {ep} ep {spec.hash[:10]}: top-1 "
               f"{rec['top1'] if rec['top1'] is None else round(rec['top1'], 2)} ({rec['seconds']:.0f} s)",
               file=sys.stderr, flush=True)
-        _write(out, {"meta": meta, "runs": runs})
+        _write(out, {"meta": meta, "runs": runs}, shard)
+    if shard is not None:
+        print(f"shard {shard[0]}/{shard[1]} done; run again without --shard to merge and summarise", file=sys.stderr)
+        return 0
     summary = summarize(runs)
     _write(out, {"meta": meta, "runs": runs, "summary": summary})
     (out / "FIDELITY.md").write_text(summary_md(summary, meta))
