@@ -167,6 +167,38 @@ def test_fidelity_shards_split_the_plan_and_merge(task, config, tmp_path):
     assert doc["summary"]["networks"] == 3
     for bad in ("2/2", "x", "1/0"):
         assert main([*common, "--shard", bad]) == 2
+    # --report-only trains nothing and lists what the plan still holds
+    more = [c if c != "3" else "4" for c in common]  # a 4th network: not trained
+    assert main([*more, "--report-only"]) == 0
+    doc = json.loads((out / "fidelity.json").read_text())
+    assert len(doc["runs"]) == 3 and len(doc["meta"]["not_run"]) == 1
+    assert "not run yet (1 of the plan's trainings)" in (out / "FIDELITY.md").read_text()
+
+
+def test_e2e_report_only_reports_finished_runs_and_lists_the_rest(task, config, tmp_path):
+    """--report-only runs nothing: finished runs are reported, unfinished or missing ones listed."""
+    from gpunet_ray.bench.__main__ import main
+
+    def row(i, top1, lat, role="search", name=None):
+        return {"id": f"c{i:05d}", "role": role, "name": name, "status": "trained", "top1": top1, "latency_ms": lat}
+
+    out = tmp_path / "e2e"
+    for seed in (0, 1):
+        d = out / "runs" / f"lamcts-s{seed}"
+        _fake_run(d, [row(0, 90.0 + seed, 0.4), row(1, 80.0 + 2 * seed, 0.3, "baseline", "mbv2-like@d0w0r0")])
+        (d / "hub.parquet").write_bytes(b"")
+    _fake_run(out / "runs" / "random-s0", [row(0, 85.0, 0.45)])
+    (out / "runs" / "random-s0" / "hub.parquet").write_bytes(b"")
+    _fake_run(out / "runs" / "random-s1", [row(0, 86.0, 0.45)])  # no hub: unfinished
+    assert main(["e2e", "--data", str(task), "--config", str(config), "--out", str(out), "--searchers",
+                 "lamcts,random", "--seeds", "2", "--budgets-ms", "0.5", "--report-only"]) == 0
+    doc = json.loads((out / "e2e.json").read_text())
+    assert doc["meta"]["missing_runs"] == ["random-s1"]
+    assert sorted((r["searcher"], r["seed"]) for r in doc["records"]) == [
+        ("lamcts", 0), ("lamcts", 1), ("mbv2-like", 0), ("mbv2-like", 1), ("random", 0)]
+    assert doc["summary"]["noise"]["networks"] == 1 and doc["summary"]["noise"]["mean_std"] > 0
+    assert "not finished, left out: random-s1" in (out / "E2E.md").read_text()
+    assert not (out / "runs" / "random-s1" / "hub.parquet").exists()  # nothing was run
 
 
 def test_e2e_only_seeds_refuses_seeds_out_of_range(task, config, tmp_path, capsys):

@@ -63,6 +63,8 @@ def _parser():
     p.add_argument("--latency-cache", default=None,
                    help="latency cache shared by every run (default OUT/latency.sqlite); name one file for "
                         "several --out folders to give them the same latencies")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: report the finished runs in OUT (unfinished or missing ones are listed)")
     p.add_argument("--only-seeds", default=None,
                    help="comma list: run only these of the seeds 0..SEEDS-1 (several processes on one --out); "
                         "the tables then cover only the finished seeds")
@@ -238,6 +240,8 @@ def table_md(summary: dict, meta: dict) -> str:
              f"machine: {meta['machine']}; date: {meta['date']}; data: `{meta['data']}`; budgets "
              f"{', '.join(f'{b:g}' for b in meta['budgets_ms'])} ms; {meta['trials']} trials per run; seeds "
              f"{meta['seeds']}; proxy {meta['epochs']} epoch(s)", ""]
+    if meta.get("missing_runs"):
+        lines += [f"not finished, left out: {', '.join(meta['missing_runs'])}", ""]
     for tier, t in summary["tiers"].items():
         lines += [f"## {tier} ms", "", f"random search's median final best: {f(t['target_top1'])} %", "",
                   "| searcher | best top-1 median | IQR | runs with a model / runs | training s to random's best "
@@ -324,10 +328,14 @@ def _run_cfg(base, *, out: Path, searcher: str, seed: int, budgets: tuple, trial
                    cluster=replace(base.cluster, address="local"))
 
 
+def _finished(out: Path) -> bool:
+    return (out / "trials.parquet").is_file() and (out / "hub.parquet").is_file()
+
+
 def _search(cfg, out: Path) -> None:
     from gpunet_ray.driver import run_search
 
-    if (out / "trials.parquet").is_file() and (out / "hub.parquet").is_file():
+    if _finished(out):
         print(f"e2e: reusing {out}", file=sys.stderr)
         return
     if out.exists():
@@ -386,31 +394,48 @@ def _main(argv: Sequence[str] | None) -> int:
             raise UsageError(f"--only-seeds takes a comma list of integers, got {args.only_seeds!r}") from None
         if not seeds or not set(seeds) <= set(range(args.seeds)):
             raise UsageError(f"--only-seeds must name seeds in 0..{args.seeds - 1}, got {args.only_seeds!r}")
+    missing: list[str] = []
+
+    def ready(cfg, d: Path) -> bool:
+        """Run (or reuse) the search into ``d``; with --report-only only say whether it finished."""
+        if args.report_only:
+            if not _finished(d):
+                missing.append(d.name)
+            return _finished(d)
+        _search(cfg, d)
+        return True
+
     for seed in seeds:
         for i, s in enumerate(searchers):
             base_run = i == 0 and not args.no_baselines
             d = out / "runs" / f"{s}-s{seed}"
-            _search(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=budgets, trials=base.trials,
-                             baselines=base_run, cache=cache), d)
+            if not ready(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=budgets, trials=base.trials,
+                                  baselines=base_run, cache=cache), d):
+                continue
             r, run = run_records(d, s, seed, budgets, baselines=base_run)
             records += r
             runs.append(run)
         if args.per_tier_compare and len(budgets) > 1:
             s = searchers[0]
             per = max(1, base.trials // len(budgets))
-            part_recs, trials_n, secs = [], 0, 0.0
-            for b in budgets:
-                d = out / "runs" / f"{s}-pertier-{b:g}ms-s{seed}"
-                _search(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=(b,), trials=per, baselines=False,
-                                 cache=cache), d)
+            part_recs, part_runs, trials_n, secs = [], [], 0, 0.0
+            dirs = {b: out / "runs" / f"{s}-pertier-{b:g}ms-s{seed}" for b in budgets}
+            done = [ready(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=(b,), trials=per, baselines=False,
+                                   cache=cache), d) for b, d in dirs.items()]
+            if not all(done):
+                continue  # a per-tier comparison needs all of its single-budget searches
+            for b, d in dirs.items():
                 r, run = run_records(d, f"{s}/per-tier", seed, (b,))
                 part_recs += r
                 trials_n += run["trials"]
                 secs += run["train_seconds"]
-                runs.append({**run, "searcher": f"{s}/per-tier@{b:g}ms"})
+                part_runs.append({**run, "searcher": f"{s}/per-tier@{b:g}ms"})
+            runs += part_runs
             for r in part_recs:  # the three searches together spent this many trials and seconds
                 r.update(trials=trials_n, train_seconds=secs)
             records += part_recs
+    if not records:
+        raise UsageError(f"no finished run in {out / 'runs'} to report")
     summary = summarize(records, [r for r in runs if "@" not in r["searcher"]])
     summary["noise"] = proxy_noise([out / "runs" / f"{searchers[0]}-s{seed}" for seed in seeds])
     summary["margins"] = margins(summary, searchers[0])
@@ -418,7 +443,7 @@ def _main(argv: Sequence[str] | None) -> int:
             "machine": f"{platform.node()} ({platform.processor() or platform.machine()})",
             "date": time.strftime("%Y-%m-%d"), "data": str(args.data), "budgets_ms": list(budgets),
             "trials": base.trials, "seeds": len(seeds), "epochs": base.train.epochs, "searchers": searchers,
-            "notes": notes, "recipe": rec}
+            "notes": notes, "recipe": rec, "missing_runs": missing}
     write_json_atomic(out / "e2e.json", {"meta": meta, "records": records, "runs": runs, "summary": summary})
     (out / "E2E.md").write_text(table_md(summary, meta))
     plot(records, out / "e2e.png")

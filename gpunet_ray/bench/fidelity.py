@@ -61,6 +61,8 @@ def _parser():
     p.add_argument("--threads", type=int, default=1, help="torch threads per run")
     p.add_argument("--loader", default=None, help="auto, dali or torchvision (default: the config's)")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--report-only", action="store_true",
+                   help="train nothing: merge and summarise the runs recorded in OUT (the plan's others are listed)")
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="run only every N-th training of the plan, from the K-th (several processes on one --out, "
                         "each writing OUT/fidelity-shard-K.json); a run without --shard merges them and summarises")
@@ -155,6 +157,8 @@ def summary_md(s: dict, meta: dict) -> str:
         f"(p {f(s['kendall_p'], '{:.3g}')}) | {_verdict('kendall_tau', s['kendall_tau'])} |",
         "",
     ]
+    if meta.get("not_run"):
+        lines += [f"not run yet ({len(meta['not_run'])} of the plan's trainings): {'; '.join(meta['not_run'])}", ""]
     return "\n".join(lines)
 
 
@@ -226,6 +230,9 @@ def _main(argv: Sequence[str] | None) -> int:
     for i, (spec, kind, seed, ep) in enumerate(plan):
         rec = {"hash": spec.hash, "arch": spec.arch_string, "kind": kind, "seed": seed, "epochs": ep}
         if _key(rec) in done or (shard is not None and i % shard[1] != shard[0]):
+            continue
+        if args.report_only:
+            meta.setdefault("not_run", []).append(f"{kind} {spec.hash[:10]} seed {seed} {ep} ep")
             continue
         t0 = time.time()
         try:
