@@ -40,7 +40,9 @@ def _fake_run(out: Path, rows: list[dict]) -> None:
     for r in rows:
         if r["role"] == "search" and r["status"] == "trained":
             lines.append({"id": r["id"], "role": "search", "status": "training", "time": t})
-            t += 10.0
+            t += 6.0  # an epoch's report logs "training" again: the start is the first one
+            lines.append({"id": r["id"], "role": "search", "status": "training", "time": t, "epoch": 1})
+            t += 4.0
             lines.append({**r, "time": t})
     (out / "candidates.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
 

@@ -93,8 +93,8 @@ def training_trajectory(out: Path) -> list[dict]:
         cid, st, t = r.get("id"), r.get("status"), r.get("time")
         if r.get("role") != "search" or cid is None or t is None:
             continue
-        if st == "training":
-            start[cid] = float(t)
+        if st == "training":  # logged again with each epoch's report: the first one is the start
+            start.setdefault(cid, float(t))
         elif st in ("trained", "failed") and cid in start and cid not in seen:
             seen.add(cid)
             done.append({"id": cid, "seconds": float(t) - start[cid], "top1": r.get("top1"),
