@@ -124,6 +124,7 @@ def test_fidelity_smoke(task, config, tmp_path):
     assert all(r["top1"] is not None for r in doc["runs"]), doc["runs"]
     assert doc["summary"]["networks"] == 2 and doc["summary"]["spread_p10_p90"] is not None
     assert "Kendall tau" in (out / "FIDELITY.md").read_text()
+    assert "too few networks (2 of 12 trained long)" in (out / "FIDELITY.md").read_text()  # no verdict on 2
     # a re-run resumes: nothing is trained again
     mtime = (out / "fidelity.json").stat().st_mtime_ns
     assert main(["fidelity", "--data", str(task), "--config", str(config), "--out", str(out), "--networks", "2",

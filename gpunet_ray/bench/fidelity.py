@@ -129,9 +129,15 @@ def summarize(runs: list[dict]) -> dict:
     return out
 
 
-def _verdict(name: str, value: float | None) -> str:
+#: The issue's minimum number of networks trained long for the Kendall tau to count.
+MIN_LONG_NETWORKS = 12
+
+
+def _verdict(name: str, value: float | None, n_long: int | None = None) -> str:
     if value is None:
         return "not measured"
+    if n_long is not None and n_long < MIN_LONG_NETWORKS:
+        return f"too few networks ({n_long} of {MIN_LONG_NETWORKS} trained long)"
     op, target = TARGETS[name]
     ok = value >= target if op == ">=" else value <= target
     return f"{'met' if ok else 'missed'} (target {op} {target:g})"
@@ -154,7 +160,7 @@ def summary_md(s: dict, meta: dict) -> str:
         f"| seed-to-seed std of one network's proxy top-1 (points; mean, max) | {f(s['seed_std'])}, "
         f"{f(s['seed_std_max'])} | {_verdict('seed_std', s['seed_std'])} |",
         f"| Kendall tau, proxy vs {meta['long_factor']:g}x longer training | {f(s['kendall_tau'], '{:.3f}')} "
-        f"(p {f(s['kendall_p'], '{:.3g}')}) | {_verdict('kendall_tau', s['kendall_tau'])} |",
+        f"(p {f(s['kendall_p'], '{:.3g}')}) | {_verdict('kendall_tau', s['kendall_tau'], s['long_networks'])} |",
         "",
     ]
     if meta.get("not_run"):
