@@ -68,39 +68,49 @@ def seed_noise(out: Path, cfg) -> dict[str, dict]:
     [...], "baseline_name", "margin" (of the two-seed means), "noise", "seeds"}``. ``noise`` is the proxy's
     seed-to-seed standard deviation of one network's top-1, the mean over the two networks (each
     from its two seeds), which is also the standard deviation of the margin of the means."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
     import numpy as np
     import pandas as pd
 
     from .driver import trial_constants
-    from .search_space import ArchSpec
-    from .trainables.loop import train
 
     hub = pd.read_csv(out / "hub.csv")
     trials = pd.read_parquet(out / "trials.parquet")
     const = trial_constants(cfg)
     recipe = dict(const["recipe"])
     again = {**recipe, "seed": int(recipe.get("seed", 0)) + 1}
-    top1: dict[str, float] = {}
-
-    def second(arch: str) -> float:
-        if arch not in top1:
-            res = train(ArchSpec.from_arch_string(arch), const["data_dir"], again, loader=const["loader"],
-                        num_threads=cfg.train.threads, loader_threads=1)
-            top1[arch] = float(res.metrics["top1"])
-        return top1[arch]
-
-    found = {}
+    pairs = []  # (tier row, searched arch, baseline arch)
     for _, r in hub.iterrows():
         base = trials[(trials["role"] == "baseline") & (trials["name"].astype(str) == str(r.get("baseline")))]
-        if base.empty or not np.isfinite(float(r["baseline_top1"])):
-            continue
-        w = [float(r["top1"]), second(str(r["arch"]))]
-        b = [float(r["baseline_top1"]), second(str(base.iloc[0]["arch"]))]
+        if not base.empty and np.isfinite(float(r["baseline_top1"])):
+            pairs.append((r, str(r["arch"]), str(base.iloc[0]["arch"])))
+    archs = list(dict.fromkeys(a for _, w, b in pairs for a in (w, b)))
+    # one process per network (the demo's 2 cores): each trains on one thread
+    with ProcessPoolExecutor(max_workers=max(1, min(2, len(archs))), mp_context=mp.get_context("spawn")) as pool:
+        jobs = [pool.submit(_train_top1, a, const["data_dir"], again, const["loader"], cfg.train.threads)
+                for a in archs]
+        top1 = {a: j.result() for a, j in zip(archs, jobs)}
+    found = {}
+    for r, warch, barch in pairs:
+        w = [float(r["top1"]), top1[warch]]
+        b = [float(r["baseline_top1"]), top1[barch]]
         noise = float((np.std(w, ddof=1) + np.std(b, ddof=1)) / 2)
         found[f"{float(r['budget_ms']):g}"] = {"searched": w, "baseline": b, "baseline_name": str(r["baseline"]),
                                                "margin": float(np.mean(w) - np.mean(b)), "noise": noise,
                                                "seeds": [int(recipe.get("seed", 0)), again["seed"]]}
     return found
+
+
+def _train_top1(arch: str, data_dir: str, recipe: dict, loader: str, threads: int) -> float:
+    """Train one network with the proxy recipe (in a worker process); its top-1."""
+    from .search_space import ArchSpec
+    from .trainables.loop import train
+
+    res = train(ArchSpec.from_arch_string(arch), data_dir, recipe, loader=loader, num_threads=threads,
+                loader_threads=1)
+    return float(res.metrics["top1"])
 
 
 def _print_margin(out: Path, cfg=None) -> None:
