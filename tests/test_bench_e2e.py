@@ -103,7 +103,8 @@ def test_proxy_noise_and_margins(tmp_path):
     assert noise["mean_std"] == pytest.approx((1.0 + 0.5) / 2) and noise["max_std"] == pytest.approx(1.0)
     s = summarize(records, runs)
     m = margins(s, "lamcts")["0.5"]
-    assert m["vs"] == {"random": pytest.approx(3.0), "mbv2-like": pytest.approx(10.0), "gpunet-like": pytest.approx(21.0)}
+    assert m["vs"] == {"random": pytest.approx(3.0), "mbv2-like": pytest.approx(10.0),
+                       "gpunet-like": pytest.approx(21.0)}
     assert m["against"] == "random" and m["worst"] == pytest.approx(3.0)
     s.update(noise=noise, margins=margins(s, "lamcts"))
     md = table_md(s, {"command": "x", "machine": "m", "date": "d", "data": "D", "budgets_ms": [0.5], "trials": 1,

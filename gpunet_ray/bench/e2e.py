@@ -253,8 +253,8 @@ def table_md(summary: dict, meta: dict) -> str:
     noise, first = summary.get("noise") or {}, (meta.get("searchers") or [None])[0]
     if noise.get("mean_std") is not None and first is not None:
         lines += ["## Margin against the proxy's seed noise", "",
-                  f"proxy seed noise (the same hand-designed network trained with each seed): std {f(noise['mean_std'])} "
-                  f"points on average, {f(noise['max_std'])} at most ({noise['networks']} networks x "
+                  "proxy seed noise (the same hand-designed network trained with each seed): std "
+                  f"{f(noise['mean_std'])} points on average, {f(noise['max_std'])} at most ({noise['networks']} networks x "
                   f"{noise['seeds']} seeds)", "",
                   f"| tier | {first}'s smallest margin (points) | against | larger than the noise's mean std |",
                   "|---|---|---|---|"]
