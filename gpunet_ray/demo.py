@@ -143,12 +143,14 @@ def _print_margin(out: Path, cfg=None) -> None:
                   f"(margin {r['top1'] - base:+.2f} points; one seed: the proxy's seed-to-seed noise is measured by "
                   "`python -m gpunet_ray.bench fidelity`, see docs/BENCHMARKS.md)", file=sys.stderr)
             continue
-        verdict = "larger than" if abs(n["margin"]) > n["noise"] else "within"
+        verdict = ("the search leads by more than the noise" if n["margin"] > n["noise"] else
+                   "the baseline leads by more than the noise" if n["margin"] < -n["noise"] else
+                   "the margin is within the noise")
         print(f"{r['budget_ms']:g} ms: searched {'/'.join(f'{v:.2f}' for v in n['searched'])} % vs baseline "
               f"{n['baseline_name']} {'/'.join(f'{v:.2f}' for v in n['baseline'])} % (training seeds "
               f"{'/'.join(map(str, n['seeds']))}): margin "
               f"{n['margin']:+.2f} points; seed noise {n['noise']:.2f} points (std of one network over the two "
-              f"seeds): the margin is {verdict} the noise", file=sys.stderr)
+              f"seeds): {verdict}", file=sys.stderr)
 
 
 if __name__ == "__main__":
