@@ -254,7 +254,8 @@ def table_md(summary: dict, meta: dict) -> str:
     if noise.get("mean_std") is not None and first is not None:
         lines += ["## Margin against the proxy's seed noise", "",
                   "proxy seed noise (the same hand-designed network trained with each seed): std "
-                  f"{f(noise['mean_std'])} points on average, {f(noise['max_std'])} at most ({noise['networks']} networks x "
+                  f"{f(noise['mean_std'])} points on average, {f(noise['max_std'])} at most "
+                  f"({noise['networks']} networks x "
                   f"{noise['seeds']} seeds)", "",
                   f"| tier | {first}'s smallest margin (points) | against | larger than the noise's mean std |",
                   "|---|---|---|---|"]
@@ -401,7 +402,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.report_only:
             if not _finished(d):
                 missing.append(d.name)
-            return _finished(d)
+                return False
+            return True
         _search(cfg, d)
         return True
 
@@ -418,7 +420,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.per_tier_compare and len(budgets) > 1:
             s = searchers[0]
             per = max(1, base.trials // len(budgets))
-            part_recs, part_runs, trials_n, secs = [], [], 0, 0.0
+            part_recs, trials_n, secs = [], 0, 0.0
             dirs = {b: out / "runs" / f"{s}-pertier-{b:g}ms-s{seed}" for b in budgets}
             done = [ready(_run_cfg(base, out=d, searcher=s, seed=seed, budgets=(b,), trials=per, baselines=False,
                                    cache=cache), d) for b, d in dirs.items()]
@@ -429,8 +431,7 @@ def _main(argv: Sequence[str] | None) -> int:
                 part_recs += r
                 trials_n += run["trials"]
                 secs += run["train_seconds"]
-                part_runs.append({**run, "searcher": f"{s}/per-tier@{b:g}ms"})
-            runs += part_runs
+                runs.append({**run, "searcher": f"{s}/per-tier@{b:g}ms"})
             for r in part_recs:  # the three searches together spent this many trials and seconds
                 r.update(trials=trials_n, train_seconds=secs)
             records += part_recs
