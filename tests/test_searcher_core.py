@@ -396,6 +396,55 @@ def test_auto_target_transform_is_raw_until_enough_data_then_power():
     assert LAMCTS(dom).options.target_transform == "power"  # the default since the Box-Cox branch
 
 
+def test_power_warp_log_jacobian_matches_finite_differences():
+    """The warp's log-Jacobian, with its scale and centre held fixed (as the GP's own standardisation
+    is in the evidence): the sum of log derivatives of the element-wise map, by finite differences."""
+    from scipy.stats import boxcox, yeojohnson
+
+    from gpunet_ray.searchers._targets import log_jacobian, power
+
+    rng = np.random.default_rng(3)
+    for t in (-np.exp(rng.normal(0, 1, 30)),  # positive losses: Box-Cox
+              rng.normal(0, 1, 30)):  # mixed signs: Yeo-Johnson
+        w, lam = power(t)
+        loss = -t
+        if lam[0] == "boxcox":
+            g = np.exp(np.mean(np.log(loss)))
+            elementwise = lambda t_: -boxcox(-t_ / g, lmbda=lam[1])  # noqa: E731
+        else:
+            m, sd = loss.mean(), loss.std()
+            elementwise = lambda t_: -yeojohnson((-t_ - m) / sd, lmbda=lam[1])  # noqa: E731
+        assert np.allclose(elementwise(t), w)  # the same map as power() applied
+        h = 1e-6
+        fd = (elementwise(t + h) - elementwise(t - h)) / (2 * h)
+        assert log_jacobian(t, lam) == pytest.approx(float(np.sum(np.log(np.abs(fd)))), rel=1e-6)
+    s = rng.normal(0, 3, 20)
+    assert log_jacobian(s, None) == pytest.approx(-20 * math.log((-s).std()))
+
+
+def test_evidence_target_transform_keeps_raw_on_a_bowl_and_warps_an_exponential_tail():
+    """``"evidence"`` picks, per refit, raw or power-warped targets by the GP's marginal likelihood of
+    the original targets: raw on a quadratic bowl with minimum 0 (where the always-on warp costs
+    precision, test_lamcts_beats_random_on_sphere), the warp on an exponential tail."""
+
+    def run(objective, transform, seed, rounds):
+        opt = LAMCTS(sphere_domain(4), seed=seed, maximize=False, target_transform=transform)
+        vals = []
+        for _ in range(rounds):
+            for c in opt.ask(8):
+                vals.append(objective(c))
+                opt.tell(c, vals[-1])
+        return min(vals), opt._hyper
+
+    for seed in range(2):
+        best, hyper = run(sphere, "evidence", seed, 5)
+        assert hyper["targets"] == "evidence" and hyper["chosen"] == "none"
+        assert best < 0.02 and best < run(sphere, "power", seed, 5)[0]
+        best, hyper = run(lambda c: math.exp(20 * sphere(c)), "evidence", seed, 6)
+        assert hyper["chosen"] == "power"
+        assert math.log(best) / 20 < 0.5 * math.log(run(lambda c: math.exp(20 * sphere(c)), "none", seed, 6)[0]) / 20
+
+
 def test_lbfgs_acquisition_polish_raises_log_ei_and_respects_the_box():
     from gpunet_ray.searchers import _gp
     from gpunet_ray.searchers._acquisition import lbfgs_polish

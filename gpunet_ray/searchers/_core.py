@@ -39,7 +39,7 @@ from ._candidates import TrustRegion, region_candidates
 from ._domain import as_domain
 from ._observations import Observations, ObservedCore, generator_from_state, safe_json
 from ._options import LAMCTSOptions
-from ._targets import POWER_AUTO_MIN, resolve, scalarize, warp
+from ._targets import POWER_AUTO_MIN, log_jacobian, resolve, scalarize, warp
 from ._tree import build_tree, clear_virtual, select_path, tree_scores
 
 __all__ = ["LAMCTS", "LAMCTSOptions", "as_domain", "POWER_AUTO_MIN"]
@@ -73,8 +73,9 @@ class LAMCTS(ObservedCore):
         target_transform: ``"power"`` (default: a power warp of the feasible GP targets with the
             exponent by maximum likelihood, as HEBO does: Box-Cox on positive losses, which turns an
             exponential tail linear, else Yeo-Johnson; refitted with the GP), ``"auto"`` (raw targets
-            until :data:`POWER_AUTO_MIN` feasible observations, then ``"power"``), ``"copula"``
-            (rank-Gaussian) or ``"none"``.
+            until :data:`POWER_AUTO_MIN` feasible observations, then ``"power"``), ``"evidence"`` (at
+            each refit, raw or power-warped targets, whichever the GP finds likelier once the warp's
+            Jacobian is counted; two fits per refit), ``"copula"`` (rank-Gaussian) or ``"none"``.
         refine: also score 40 small perturbations of each of the 10 best candidates.
         acq_opt: how log-EI is maximised: ``"lbfgs"`` (default: score the region's candidates, then
             polish the ``acq_starts`` (3) best by L-BFGS-B over the continuous dimensions, each
@@ -269,7 +270,10 @@ class LAMCTS(ObservedCore):
         tt = resolve(o.target_transform, n_feasible)
         refit = self._hyper is None or n - self._hyper_n >= max(1, n // 20) \
             or len(self._hyper["lengthscale"]) != width or self._hyper.get("targets", "none") != tt
-        tg, lam = warp(tg, fg, tt, None if refit else self._hyper.get("power_lambda"))
+        if tt == "evidence" and refit:
+            return self._fit_by_evidence(Xg, tg, fg, n)
+        used = self._hyper.get("chosen", tt) if tt == "evidence" else tt
+        tg, lam = warp(tg, fg, used, None if refit else self._hyper.get("power_lambda"))
         if refit:
             self._hyper = _gp.fit_hyper(Xg, tg, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp)
             self._hyper["targets"] = tt
@@ -277,6 +281,28 @@ class LAMCTS(ObservedCore):
                 self._hyper["power_lambda"] = lam
             self._hyper_n = n
         return tg
+
+    def _fit_by_evidence(self, Xg: np.ndarray, tg: np.ndarray, fg: np.ndarray, n: int) -> np.ndarray:
+        """``target_transform="evidence"``: fit the GP on raw and on power-warped targets; keep the one
+        whose targets, mapped back to the original units (the warp's log-Jacobian), are the likelier."""
+        o = self.options
+        best = None
+        for kind in ("none", "power"):
+            t, lam = warp(tg, fg, kind, None)
+            if kind == "power" and lam is None and fg.sum() < 3:
+                continue  # too few feasible targets to warp: the same as raw
+            hyper = _gp.fit_hyper(Xg, t, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp)
+            score = _gp.GP(Xg, t, hyper).log_evidence()
+            if kind == "power":
+                score += log_jacobian(tg[fg], lam)
+            if best is None or score > best[0]:
+                best = (score, t, hyper, kind, lam)
+        _, t, hyper, kind, lam = best
+        hyper.update(targets="evidence", chosen=kind)
+        if lam is not None:
+            hyper["power_lambda"] = lam
+        self._hyper, self._hyper_n = hyper, n
+        return t
 
     def _pick(self, path, leaf_idx, U_all, X_all, Y_int, feas, batch_keys) -> dict | None:
         o = self.options

@@ -144,6 +144,14 @@ class GP:
                 jitter *= 10
         self.alpha = cho_solve(self.L, self.ys - self.mean, check_finite=False)
 
+    def log_evidence(self) -> float:
+        """Log marginal likelihood of the training targets in their original units (the GP's own
+        standardisation included), at these hyper-parameters."""
+        r = self.ys - self.mean
+        n = len(r)
+        return float(-0.5 * r @ self.alpha - np.sum(np.log(np.diag(self.L[0]))) - 0.5 * n * math.log(2 * math.pi)
+                     - n * math.log(self.sd))
+
     def _inputs(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=float)
         return X if self.warp is None else kumaraswamy(X, self.warp)

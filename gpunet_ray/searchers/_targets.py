@@ -6,7 +6,9 @@
 * :func:`warp`: the ``target_transform`` of the feasible targets: ``"power"`` (HEBO-style power
   warp with the exponent by maximum likelihood: :func:`power`), ``"copula"`` (rank-Gaussian:
   :func:`copula`), ``"none"``; ``"auto"`` is raw until :data:`POWER_AUTO_MIN` feasible observations,
-  then ``"power"`` (:func:`resolve`).
+  then ``"power"`` (:func:`resolve`); ``"evidence"`` fits the GP on raw and on power-warped targets
+  at each refit and keeps the one with the larger marginal likelihood of the *original* targets (the
+  warped likelihood plus the warp's log-Jacobian, :func:`log_jacobian`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["TARGET_TRANSFORMS", "POWER_AUTO_MIN", "scalarize", "below_feasible", "resolve", "warp", "power",
-           "copula"]
+           "copula", "log_jacobian"]
 
-TARGET_TRANSFORMS = ("auto", "power", "copula", "none")
+TARGET_TRANSFORMS = ("auto", "power", "copula", "none", "evidence")
 #: ``target_transform="auto"`` warps the GP targets once this many feasible observations exist.
 POWER_AUTO_MIN = 100
 
@@ -106,3 +108,21 @@ def power(t: np.ndarray, lam: list | None = None) -> tuple[np.ndarray, list | No
     if w is None or not np.all(np.isfinite(w)):  # degenerate set: keep the standardised targets
         return (t - t.mean()) / (t.std() or 1.0), None
     return w, lam
+
+
+def log_jacobian(t: np.ndarray, lam: list | None) -> float:
+    """log |d warp / d t| summed over the targets ``t`` that :func:`power` warped with ``lam``
+    (``None``: its standardising fallback), for comparing the evidence of warped and raw targets."""
+    loss = -np.asarray(t, dtype=float)
+    n = len(loss)
+    if lam is None:
+        return -n * float(np.log(loss.std() or 1.0))
+    family, lmbda = lam
+    if family == "boxcox":
+        log_loss = np.log(loss)
+        g = float(np.mean(log_loss))  # log of the geometric mean used by power()
+        return float((lmbda - 1.0) * np.sum(log_loss - g) - n * g)
+    sd = float(loss.std() or 1.0)
+    z = (loss - loss.mean()) / sd
+    d = np.where(z >= 0, (lmbda - 1.0) * np.log1p(np.abs(z)), (1.0 - lmbda) * np.log1p(np.abs(z)))
+    return float(np.sum(d) - n * np.log(sd))
