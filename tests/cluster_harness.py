@@ -122,6 +122,9 @@ class Cluster:
                                                               os.environ.get("PYTHONPATH")) if p),
                     **(extra_env or {}),
                     "OMP_NUM_THREADS": "1", "RAY_DEDUP_LOGS": "0", "RAY_USAGE_STATS_ENABLED": "0",
+                    # workers at nice 0, not Ray's 15: the load beside a test run must not starve the
+                    # trials (kill_queued timed out at load 6.5 with its trials at 4 % of a core)
+                    "RAY_worker_niceness": os.environ.get("RAY_worker_niceness", "0"),
                     # token auth with a fresh token, as a real cluster should run
                     "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
                     # declare a dead node within ~3 s instead of the default ~30 s

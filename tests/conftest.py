@@ -19,6 +19,11 @@ def shared_gpunet() -> Path:
 def _quiet_threads():
     # 2-core CI box: keep torch from oversubscribing when several processes run.
     os.environ.setdefault("OMP_NUM_THREADS", "2")
+    # Ray starts its workers at nice 15, so any normal-priority process beside the suite (the CPU-bound
+    # load these tests must pass under) starves the trials: at load 6.5 a resumed trial got 4 % of a core
+    # and the cluster test timed out with the search still working. The tests' Ray workers (every Ray
+    # these tests start inherits this) compete with that load on equal terms instead.
+    os.environ.setdefault("RAY_worker_niceness", "0")
     yield
 
 
