@@ -96,6 +96,9 @@ def test_searcher_variants_parse_and_bad_ones_exit_2():
     assert parse_variant("lamcts[target_transform=power,cp=0.2]") == ("lamcts", {"target_transform": "power",
                                                                                  "cp": 0.2})
     assert parse_variant("random") == ("random", {})
+    from gpunet_ray.bench.searchers import split_searchers
+
+    assert split_searchers("lamcts, lamcts[a=1,b=x],random,") == ["lamcts", "lamcts[a=1,b=x]", "random"]
     for bad in ("lamcts[cp=0.2", "lamcts[cp]"):
         with pytest.raises(UsageError):
             parse_variant(bad)

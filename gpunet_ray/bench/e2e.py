@@ -42,6 +42,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .searchers import split_searchers
+
 __all__ = ["main", "DESCRIPTION", "run_records", "training_trajectory", "summarize", "proxy_noise", "margins",
            "table_md", "plot"]
 
@@ -371,7 +373,7 @@ def _main(argv: Sequence[str] | None) -> int:
     base = replace(base, train=replace(base.train, recipe=rec))
     budgets = tuple(sorted(base.budgets))
     searchers, notes = [], []
-    for s in [x.strip() for x in args.searchers.split(",") if x.strip()]:
+    for s in split_searchers(args.searchers):
         why = _available(s)
         if why:
             notes.append(f"{s}: left out ({why})")

@@ -49,6 +49,9 @@ def make_peer(name: str, domain: Any, *, seed: int, evals: int, ref_point: Seque
     if base == "lamcts":
         from gpunet_ray.searchers import LAMCTS
 
+        if kw.pop("given_ref", False):  # as qLogNEHVI is given it
+            kw["ref_point"] = tuple(ref_point)
+
         return LAMCTS(domain, seed=seed, constraint=constraint, **mo, **kw)
     if kw:
         raise ConfigError(f"{base!r} takes no variant options, got {kw}")

@@ -213,7 +213,9 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
     bad = [p for p in problems if get_problem(p).objectives != 2]
     if bad:
         raise UsageError(f"problem(s) {bad} are not two-objective; use --set mo or heldout2-mo")
-    searchers = [s for s in (args.searchers or ",".join(DEFAULT_MO_SEARCHERS)).split(",") if s]
+    from .searchers import split_searchers
+
+    searchers = split_searchers(args.searchers or ",".join(DEFAULT_MO_SEARCHERS))
     unknown = [s for s in searchers if parse_variant(s)[0] not in MO_PEERS]
     if unknown:
         raise UsageError(f"unknown multi-objective searcher(s) {unknown}; use {', '.join(MO_PEERS)}")

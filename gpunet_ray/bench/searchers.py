@@ -97,6 +97,20 @@ def _run_pypop7(problem, seed: int, evals: int, batch: int) -> dict:
             "note": "pypop7 drives the objective itself (time includes the objective)"}
 
 
+def split_searchers(text: str) -> list[str]:
+    """``"lamcts,lamcts[a=1,b=2],random"`` -> its names: commas inside ``[...]`` separate a variant's options."""
+    out, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur)
+    return [x.strip() for x in out if x.strip()]
+
+
 def parse_variant(searcher: str) -> tuple[str, dict]:
     """``"lamcts[target_transform=power,cp=0.2]"`` -> ``("lamcts", {...})`` (values read as YAML scalars)."""
     name, sep, rest = searcher.partition("[")
@@ -458,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.merge:
         explicit_p = None if args.problems == "all" else [p for p in args.problems.split(",") if p]
-        explicit_s = None if args.searchers is None else [x for x in args.searchers.split(",") if x]
+        explicit_s = None if args.searchers is None else split_searchers(args.searchers)
         meta, runs = merge(args.merge, explicit_p, explicit_s)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
@@ -493,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     multi = [p for p in problems if get_problem(p).objectives != 1]
     if multi:
         raise UsageError(f"problem(s) {multi} have two objectives: run them with --objectives 2")
-    searchers = [s for s in (args.searchers or ",".join(DEFAULT_SEARCHERS)).split(",") if s]
+    searchers = split_searchers(args.searchers or ",".join(DEFAULT_SEARCHERS))
     known = set(list_optimizers()) | {"pypop7-lamcts", "lamcts+constraint"}
     bad = [s for s in searchers if parse_variant(s)[0] not in known]
     if bad:

@@ -83,6 +83,11 @@ class LAMCTS(ObservedCore):
             (the best scored candidate).
         input_warp: also fit a Kumaraswamy CDF per input dimension with the GP (HEBO's input
             warping; BoTorch's ``Warp``), default False.
+        mo_acquisition: with two objectives, ``"parego"`` (default: log-EI of a random
+            augmented-Chebyshev scalarisation per suggestion) or ``"ehvi"`` (a GP per objective and the
+            Monte-Carlo expected hypervolume improvement over the front: :mod:`._ehvi`).
+        ref_point: with ``"ehvi"``, the hypervolume's reference point in the objectives' own units
+            (e.g. the largest error and latency worth having); None: inferred from the front.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -114,13 +119,16 @@ class LAMCTS(ObservedCore):
         acq_starts: int = 3,
         acq_radius: float = 0.1,
         input_warp: bool = False,
+        mo_acquisition: str = "parego",
+        ref_point: Sequence[float] | None = None,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
             maximize=maximize, objectives=objectives, n_init=n_init, leaf_size=leaf_size, cp=cp, kernel=kernel,
             sampler=sampler, n_candidates=n_candidates, gp_max_points=gp_max_points, max_depth=max_depth,
             gp_kernel=gp_kernel, local_fraction=local_fraction, target_transform=target_transform, refine=refine,
-            acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp)
+            acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
+            mo_acquisition=mo_acquisition, ref_point=ref_point)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -256,7 +264,7 @@ class LAMCTS(ObservedCore):
                 for node, _side in path:
                     node.virtual += 1
                 leaf = path[-1][0]
-                flat = self._pick(path, leaf.idx, U_all, X_all, Y_int, feas, batch_keys)
+                flat = self._pick(path, leaf.idx, U_all, X_all, Y_int, feas, batch_keys, out)
                 if flat is None or not self.obs.accept(flat, out, batch_keys, self.constraint):
                     return
         finally:
@@ -304,7 +312,37 @@ class LAMCTS(ObservedCore):
         self._hyper, self._hyper_n = hyper, n
         return t
 
-    def _pick(self, path, leaf_idx, U_all, X_all, Y_int, feas, batch_keys) -> dict | None:
+    def _ehvi(self, C, score, Xg, Yg, fg, Y_all, feas_all, extra) -> np.ndarray:
+        """``mo_acquisition="ehvi"``: candidates with a positive expected hypervolume improvement first
+        (by it), then the rest by their ParEGO ``score``. A GP per objective on the feasible points of
+        the region's training set (hyper-parameters refitted with the scalar GP's, kept in its state);
+        pending points and the batch's earlier picks join the front at their posterior means."""
+        from ._ehvi import ehvi_scores, reference_point
+
+        o, d = self.options, self.domain
+        if fg.sum() < 3:
+            return score
+        Xf, Yf = Xg[fg], Yg[fg]
+        if "mo" not in self._hyper:
+            self._hyper["mo"] = [_gp.fit_hyper(Xf, Yf[:, j], kernel=o.gp_kernel, seed=self._seed_base + len(self.obs) + j)
+                                 for j in range(2)]
+        gps = [_gp.GP(Xf, Yf[:, j], self._hyper["mo"][j]) for j in range(2)]
+        feat = d.unit_to_features(C)
+        pred = [gp.predict(feat) for gp in gps]
+        means = -np.column_stack([m for m, _ in pred])  # minimised
+        stds = np.column_stack([s for _, s in pred])
+        front = -Y_all[feas_all]
+        ref = reference_point(front) if o.ref_point is None else -(np.asarray(o.ref_point) * self.obs.sign)
+        if extra:
+            fx = d.features(list(extra))
+            front = np.vstack([front, -np.column_stack([gp.predict(fx)[0] for gp in gps])])
+        e = ehvi_scores(means, stds, front, ref, self.rng)
+        if not (e > 0).any():
+            return score
+        rank = np.argsort(np.argsort(score)) / max(len(score), 1) - 1.0  # the rest, in [-1, 0)
+        return np.where(e > 0, 1.0 + e / e.max(), rank)
+
+    def _pick(self, path, leaf_idx, U_all, X_all, Y_int, feas, batch_keys, out=()) -> dict | None:
         o = self.options
         d = self.domain
         t = scalarize(Y_int, feas, self.rng)
@@ -340,6 +378,9 @@ class LAMCTS(ObservedCore):
         else:
             C, score = maximize_log_ei(_gp.GP(Xg, tg, self._hyper), d, C, best_f, self.rng, acq_opt=o.acq_opt,
                                        refine=o.refine, starts=o.acq_starts, radius=o.acq_radius)
+            if o.mo_acquisition == "ehvi":
+                score = self._ehvi(C, score, X_all[gp_idx], Y_int[gp_idx], feas[gp_idx], Y_int, feas,
+                                   pend + list(out))
         for j in np.argsort(-score, kind="stable"):
             flat = d.from_unit(C[j])[0]
             if self.obs.seen(d.key(flat), batch_keys):

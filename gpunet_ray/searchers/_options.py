@@ -20,12 +20,13 @@ __all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY"]
 
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
+MO_ACQUISITIONS = ("parego", "ehvi")
 GP_KERNELS = ("rbf", "matern")
 
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
-          "input_warp": False}
+          "input_warp": False, "mo_acquisition": "parego", "ref_point": None}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class LAMCTSOptions:
     acq_starts: int = 3
     acq_radius: float = 0.1
     input_warp: bool = False
+    mo_acquisition: str = "parego"
+    ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -64,6 +67,14 @@ class LAMCTSOptions:
             raise ConfigError(f"target_transform must be one of {TARGET_TRANSFORMS}, got {self.target_transform!r}")
         if self.acq_opt not in ACQ_OPTS:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
+        if self.mo_acquisition not in MO_ACQUISITIONS:
+            raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
+        if self.mo_acquisition == "ehvi" and self.objectives != 2:
+            raise ConfigError("mo_acquisition='ehvi' is for two objectives")
+        if self.ref_point is not None:
+            if len(self.ref_point) != self.objectives:
+                raise ConfigError(f"ref_point needs one value per objective ({self.objectives})")
+            object.__setattr__(self, "ref_point", tuple(float(v) for v in self.ref_point))
         if self.gp_kernel not in GP_KERNELS:
             raise ConfigError(f"gp_kernel must be 'rbf' or 'matern', got {self.gp_kernel!r}")
         maximize = self.maximize
@@ -101,6 +112,7 @@ class LAMCTSOptions:
         """The JSON form a state holds (``maximize`` as a list)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["maximize"] = list(self.maximize)
+        out["ref_point"] = None if self.ref_point is None else list(self.ref_point)
         return out
 
     @classmethod
