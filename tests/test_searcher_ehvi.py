@@ -70,6 +70,7 @@ def _hv(opt, ref):
     return _grid_hv(F, ref, n=401)
 
 
+@pytest.mark.slow
 def test_ehvi_mode_fills_the_front_better_than_parego_on_a_two_objective_bowl():
     dom = Domain([Param("x0", "float", 0.0, 1.0), Param("x1", "float", 0.0, 1.0)])
     ref = np.array([0.8, 0.8])
