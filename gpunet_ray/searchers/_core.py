@@ -324,8 +324,8 @@ class LAMCTS(ObservedCore):
             return score
         Xf, Yf = Xg[fg], Yg[fg]
         if "mo" not in self._hyper:
-            self._hyper["mo"] = [_gp.fit_hyper(Xf, Yf[:, j], kernel=o.gp_kernel, seed=self._seed_base + len(self.obs) + j)
-                                 for j in range(2)]
+            seed = self._seed_base + len(self.obs)
+            self._hyper["mo"] = [_gp.fit_hyper(Xf, Yf[:, j], kernel=o.gp_kernel, seed=seed + j) for j in range(2)]
         gps = [_gp.GP(Xf, Yf[:, j], self._hyper["mo"][j]) for j in range(2)]
         feat = d.unit_to_features(C)
         pred = [gp.predict(feat) for gp in gps]
