@@ -1,7 +1,8 @@
 """Multi-objective peers for the benchmark, as ask/tell cores (:class:`~gpunet_ray.searchers.AskTellOptimizer`).
 
 * ``lamcts``: the project's core with ``objectives=2`` (LaMOO-style dominance tree + ParEGO GP);
-  variants as in the single-objective bench (``lamcts[cp=0.2]``).
+  variants as in the single-objective bench (``lamcts[cp=0.2]``); ``given_ref=true`` hands it the
+  problem's reference point, as qLogNEHVI gets it (``lamcts[mo_acquisition=ehvi,given_ref=true]``).
 * ``random``: :class:`~gpunet_ray.searchers.RandomCore`.
 * ``optuna-nsga2``: Optuna's ``NSGAIISampler`` with a population that evolves within the budget
   (:func:`nsga2_population`: 10 at 50 evaluations, 20 at 200).

@@ -206,15 +206,13 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
     """The ``--objectives 2`` branch of ``python -m gpunet_ray.bench searchers`` (arguments parsed there)."""
     from .mo_peers import MO_PEERS
     from .problems import get_problem
-    from .searchers import parse_variant
+    from .searchers import parse_variant, split_searchers
 
     if args.objectives != 2:
         raise UsageError(f"--objectives {args.objectives}: the multi-objective benchmark takes 2")
     bad = [p for p in problems if get_problem(p).objectives != 2]
     if bad:
         raise UsageError(f"problem(s) {bad} are not two-objective; use --set mo or heldout2-mo")
-    from .searchers import split_searchers
-
     searchers = split_searchers(args.searchers or ",".join(DEFAULT_MO_SEARCHERS))
     unknown = [s for s in searchers if parse_variant(s)[0] not in MO_PEERS]
     if unknown:
