@@ -1,6 +1,6 @@
 """Fault injection on a real multi-node Ray cluster (``ray start``: head + training node + latency node)
-running the real search CLI (tiny space, demo digits, 4 one-epoch trials, onnxruntime-cpu latency on the
-latency node's ``latency_gpu`` resource).
+running the real search CLI (tiny space, demo digits, 4 one-epoch trials, the deterministic ``synthetic``
+latency backend on the latency node's ``latency_gpu`` resource, so the gate does not depend on the load).
 
 Each test runs ``tests/cluster_harness.py`` inside private PID + network + mount namespaces
 (``unshare -n -p -f --mount-proc``): the nodes talk over loopback (127.0.0.1/.2/.3/.4), only this
