@@ -89,6 +89,8 @@ def test_ehvi_options_are_validated_and_survive_a_state_round_trip():
         LAMCTS(dom, objectives=2, mo_acquisition="nehvi")
     with pytest.raises(ConfigError, match="ref_point"):
         LAMCTS(dom, objectives=2, mo_acquisition="ehvi", ref_point=(1.0,))
+    with pytest.raises(ConfigError, match="ref_point must be numbers"):
+        LAMCTS(dom, objectives=2, mo_acquisition="ehvi", ref_point=(1.0, "far"))
     a = _run(LAMCTS(dom, seed=3, objectives=2, maximize=(False, False), mo_acquisition="ehvi",
                     ref_point=(0.8, 0.8)), rounds=3)
     state = json.loads(json.dumps(a.state_dict()))

@@ -74,7 +74,11 @@ class LAMCTSOptions:
         if self.ref_point is not None:
             if len(self.ref_point) != self.objectives:
                 raise ConfigError(f"ref_point needs one value per objective ({self.objectives})")
-            object.__setattr__(self, "ref_point", tuple(float(v) for v in self.ref_point))
+            try:
+                ref = tuple(float(v) for v in self.ref_point)
+            except (TypeError, ValueError):
+                raise ConfigError(f"ref_point must be numbers, got {self.ref_point!r}") from None
+            object.__setattr__(self, "ref_point", ref)
         if self.gp_kernel not in GP_KERNELS:
             raise ConfigError(f"gp_kernel must be 'rbf' or 'matern', got {self.gp_kernel!r}")
         maximize = self.maximize
