@@ -14,13 +14,20 @@ import numpy as np
 __all__ = ["hvi_2d", "ehvi_scores", "reference_point"]
 
 
+def _front_2d(F: np.ndarray) -> np.ndarray:
+    """The non-dominated rows of ``F`` (n x 2, minimised), x ascending and y descending: one sort and a
+    running minimum (O(n log n), where the general :func:`~._pareto.dominance_counts` is O(n^2))."""
+    if not len(F):
+        return F
+    F = F[np.lexsort((F[:, 1], F[:, 0]))]
+    return F[F[:, 1] < np.minimum.accumulate(np.concatenate([[np.inf], F[:-1, 1]]))]
+
+
 def reference_point(F: np.ndarray) -> np.ndarray:
     """(2,) reference for minimised objectives ``F`` (n x 2): the worst values *of the Pareto front*
     plus 10 % of its range (BoTorch's ``infer_reference_point``; the worst of all points would put
     the effort where no user's reference point is)."""
-    from ._pareto import dominance_counts
-
-    F = F[dominance_counts(-F) == 0]
+    F = _front_2d(F)
     lo, hi = F.min(0), F.max(0)
     span = np.where(hi > lo, hi - lo, np.maximum(np.abs(hi), 1.0))
     return hi + 0.1 * span
@@ -28,11 +35,7 @@ def reference_point(F: np.ndarray) -> np.ndarray:
 
 def _staircase(front: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Breakpoints ``b`` (m+2) and levels ``g`` (m+1) of the front's attainment curve inside the box."""
-    F = front[(front < ref).all(1)]
-    if len(F):
-        F = F[np.lexsort((F[:, 1], F[:, 0]))]
-        keep = F[:, 1] < np.minimum.accumulate(np.concatenate([[np.inf], F[:-1, 1]]))
-        F = F[keep]  # the non-dominated points, x ascending, y descending
+    F = _front_2d(front[(front < ref).all(1)])
     b = np.concatenate([[-np.inf], F[:, 0], [ref[0]]])
     g = np.concatenate([[ref[1]], F[:, 1]])
     return b, g
