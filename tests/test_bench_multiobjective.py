@@ -154,3 +154,44 @@ def test_cli_objectives_2(tmp_path):
                 ["--objectives", "2", "--searchers", "hebo"], ["--objectives", "3", "--set", "mo"]):
         with pytest.raises(UsageError):
             main(bad + ["--evals", "4", "--seeds", "1", "--jobs", "1", "--out", str(out)])
+
+
+def test_merge_combines_multi_objective_runs(tmp_path):
+    """``--merge`` of two multi-objective files ranks all their searchers together with the files' random
+    reference; files that drew the reference differently, or mix one- and two-objective runs, are refused."""
+    from gpunet_ray.bench.searchers import main
+    from gpunet_ray.cli import UsageError
+
+    common = ["--objectives", "2", "--problems", "branin-currin", "--evals", "8", "--seeds", "1", "--batch", "4",
+              "--jobs", "1", "--random-ref", "50"]
+    assert main(common + ["--searchers", "random", "--out", str(tmp_path / "a")]) == 0
+    assert main(common + ["--searchers", "lamcts", "--out", str(tmp_path / "b")]) == 0
+    a, b = tmp_path / "a" / "results_mo_8.json", tmp_path / "b" / "results_mo_8.json"
+    out = tmp_path / "m"
+    assert main(["--merge", str(a), str(b), "--out", str(out)]) == 0
+    rep = json.loads((out / "results_mo_8.json").read_text())
+    assert rep["runs_merged"] == [["branin-currin", "random", 0], ["branin-currin", "lamcts", 0]]
+    ref = json.loads(a.read_text())["summary"]["random_ref"]
+    assert rep["summary"]["random_ref"] == ref and rep["meta"]["objectives"] == 2
+    # the same ranks as one run of both searchers would give
+    runs = json.loads(a.read_text())["runs"] + json.loads(b.read_text())["runs"]
+    assert rep["summary"]["mean_rank"] == summarize_mo(runs, ref)["mean_rank"]
+    assert (out / "table_mo_8.md").read_text().startswith("| problem (random-ref HV) |")
+
+    c = tmp_path / "c.json"  # the same runs, their reference drawn from 60 evaluations
+    rc = json.loads(b.read_text())
+    rc["meta"]["random_ref"]["evaluations"] = 60
+    c.write_text(json.dumps(rc))
+    with pytest.raises(UsageError, match="random reference differently"):
+        main(["--merge", str(a), str(c), "--out", str(out)])
+    d = tmp_path / "d.json"  # same draw declared, another value: the problem changed between the runs
+    rd = json.loads(b.read_text())
+    rd["summary"]["random_ref"]["branin-currin"] *= 1.5
+    d.write_text(json.dumps(rd))
+    with pytest.raises(UsageError, match="disagree on branin-currin"):
+        main(["--merge", str(a), str(d), "--out", str(out)])
+    e = tmp_path / "e.json"  # a single-objective file
+    e.write_text(json.dumps({"meta": {"evals": 8}, "runs": [{**json.loads(a.read_text())["runs"][0],
+                                                             "problem": "hartmann6"}]}))
+    with pytest.raises(UsageError, match="mix single- and multi-objective"):
+        main(["--merge", str(a), str(e), "--out", str(out)])

@@ -27,7 +27,7 @@ from gpunet_ray.cli import UsageError
 from ._pool import run_tasks
 
 __all__ = ["hypervolume_2d", "hv_trajectory", "random_reference", "run_one_mo", "summarize_mo", "table_mo_md",
-           "main_mo", "DEFAULT_MO_SEARCHERS", "RANDOM_REF_SEED"]
+           "main_mo", "merged_random_ref", "DEFAULT_MO_SEARCHERS", "RANDOM_REF_SEED"]
 
 DEFAULT_MO_SEARCHERS = ("lamcts", "random", "optuna-nsga2", "optuna-tpe", "botorch-qlognehvi")
 #: seed of the uniform random sample whose hypervolume is the per-problem reference
@@ -167,6 +167,29 @@ def summarize_mo(runs: list[dict], random_ref: dict[str, float]) -> dict:
     return {"problems": problems, "searchers": searchers, "cells": cells, "random_ref": dict(random_ref),
             "mean_rank": {s: (float(np.mean(v)) if v else None) for s, v in ranks.items()},
             "n_ranked": {s: len(v) for s, v in ranks.items()}}
+
+
+def merged_random_ref(metas: Sequence[dict], runs: Sequence[dict]) -> dict[str, float]:
+    """The random-reference hypervolume per problem for runs merged from several results files.
+
+    Each file's reference comes from its own summary; files that drew it differently (another
+    ``--random-ref`` count or seed) or that disagree on a problem's value cannot be read side by side."""
+    drawn = {json.dumps(m.get("random_ref"), sort_keys=True) for m in metas}
+    if len(drawn) > 1:
+        raise UsageError(f"the results files drew their random reference differently ({sorted(drawn)}); "
+                         "merge files written with the same --random-ref")
+    ref: dict[str, float] = {}
+    for m in metas:
+        rep = json.loads(Path(m["file"]).read_text())
+        for p, v in rep.get("summary", {}).get("random_ref", {}).items():
+            if p in ref and not math.isclose(ref[p], v, rel_tol=1e-9, abs_tol=1e-12):
+                raise UsageError(f"the results files disagree on {p}'s random-reference hypervolume "
+                                 f"({ref[p]} vs {v}): was the problem changed between the runs?")
+            ref[p] = v
+    missing = sorted({r["problem"] for r in runs} - set(ref))
+    if missing:
+        raise UsageError(f"no random-reference hypervolume for {missing} in the merged files")
+    return ref
 
 
 def table_mo_md(summary: dict) -> str:

@@ -68,7 +68,7 @@ def _parser() -> OneLineParser:
                    help="no runs: combine the runs of earlier results files (a later file's run of the same "
                         "problem, searcher and seed wins), filtered and ordered by --problems/--searchers, "
                         "into OUT/table_TAG.md and OUT/results_TAG.json (summary and provenance; the runs stay in "
-                        "the merged files)")
+                        "the merged files); multi-objective files merge the same way, ranked by hypervolume")
     p.add_argument("--tag", default=None, help="name of the output files (default: the number of evaluations)")
     return p
 
@@ -465,7 +465,10 @@ def merge(paths: Sequence[str], problems: Sequence[str] | None, searchers: Seque
     evals = {m.get("evals") for m in metas}
     if len(evals) > 1:
         raise UsageError(f"the results files mix evaluation budgets {sorted(evals)}; merge one budget at a time")
-    return {"merged_from": metas, "evals": evals.pop()}, keep
+    objectives = {m.get("objectives", 1) for m in metas}
+    if len(objectives) > 1:
+        raise UsageError("the results files mix single- and multi-objective runs; merge each kind on its own")
+    return {"merged_from": metas, "evals": evals.pop(), "objectives": objectives.pop()}, keep
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -476,9 +479,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta, runs = merge(args.merge, explicit_p, explicit_s)
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        tag = args.tag or str(meta["evals"])
-        summ = summarize(runs)
-        md = table_md(summ)
+        if meta["objectives"] == 2:
+            from .multiobjective import merged_random_ref, summarize_mo, table_mo_md
+
+            tag = args.tag or f"mo_{meta['evals']}"
+            summ = summarize_mo(runs, merged_random_ref(meta["merged_from"], runs))
+            md = table_mo_md(summ)
+        else:
+            tag = args.tag or str(meta["evals"])
+            summ = summarize(runs)
+            md = table_md(summ)
         print(md)
         meta["command"] = "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv)
         # no "runs": they stay in the merged files (named in meta.merged_from)
