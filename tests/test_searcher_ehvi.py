@@ -10,7 +10,7 @@ import pytest
 
 from gpunet_ray.errors import ConfigError
 from gpunet_ray.searchers import LAMCTS, Domain, Param
-from gpunet_ray.searchers._ehvi import ehvi_scores, hvi_2d, reference_point
+from gpunet_ray.searchers._ehvi import ehvi_2d, ehvi_scores, hvi_2d, reference_point
 
 
 def _grid_hv(F: np.ndarray, ref: np.ndarray, n: int = 801) -> float:
@@ -51,6 +51,23 @@ def test_ehvi_prefers_the_gap_in_the_front_and_is_seeded():
     a = ehvi_scores(means, stds, front, ref, np.random.default_rng(1))
     assert a[0] > a[1] > 0.0 and a[2] == 0.0
     assert np.array_equal(a, ehvi_scores(means, stds, front, ref, np.random.default_rng(1)))
+
+
+def test_exact_ehvi_matches_monte_carlo():
+    """The closed form against 200,000 Monte-Carlo samples (standard error ~0.003 here), a zero standard
+    deviation included; and a candidate far beyond the reference keeps a tiny positive value, not 0."""
+    rng = np.random.default_rng(0)
+    ref = np.array([4.0, 3.0])
+    for _ in range(4):
+        front = rng.uniform(0.2, 3.5, (7, 2))
+        means, stds = rng.uniform(-0.5, 4.5, (10, 2)), rng.uniform(0.0, 1.0, (10, 2))
+        stds[0] = 0.0
+        exact = ehvi_2d(means, stds, front, ref)
+        mc = ehvi_scores(means, stds, front, ref, np.random.default_rng(1), samples=200_000)
+        assert np.allclose(exact, mc, atol=0.015)
+        assert exact[0] == pytest.approx(hvi_2d(means[:1], front, ref)[0])  # no spread: the improvement itself
+    far = ehvi_2d(np.array([[6.0, 5.0]]), np.array([[1.0, 1.0]]), front, ref)
+    assert 0.0 < far[0] < 1e-3
 
 
 def _branin_currin_like(c):  # two conflicting objectives on [0, 1]^2, both minimised

@@ -85,7 +85,7 @@ class LAMCTS(ObservedCore):
             warping; BoTorch's ``Warp``), default False.
         mo_acquisition: with two objectives, ``"parego"`` (default: log-EI of a random
             augmented-Chebyshev scalarisation per suggestion) or ``"ehvi"`` (a GP per objective and the
-            Monte-Carlo expected hypervolume improvement over the front: :mod:`._ehvi`).
+            exact expected hypervolume improvement over the front: :mod:`._ehvi`).
         ref_point: with ``"ehvi"``, the hypervolume's reference point in the objectives' own units
             (e.g. the largest error and latency worth having); None: inferred from the front.
 
@@ -317,7 +317,7 @@ class LAMCTS(ObservedCore):
         (by it), then the rest by their ParEGO ``score``. A GP per objective on the feasible points of
         the region's training set (hyper-parameters refitted with the scalar GP's, kept in its state);
         pending points and the batch's earlier picks join the front at their posterior means."""
-        from ._ehvi import ehvi_scores, reference_point
+        from ._ehvi import ehvi_2d, reference_point
 
         o, d = self.options, self.domain
         if fg.sum() < 3:
@@ -336,7 +336,7 @@ class LAMCTS(ObservedCore):
         if extra:
             fx = d.features(list(extra))
             front = np.vstack([front, -np.column_stack([gp.predict(fx)[0] for gp in gps])])
-        e = ehvi_scores(means, stds, front, ref, self.rng)
+        e = ehvi_2d(means, stds, front, ref)
         if not (e > 0).any():
             return score
         rank = np.argsort(np.argsort(score)) / max(len(score), 1) - 1.0  # the rest, in [-1, 0)
