@@ -116,3 +116,16 @@ def test_ehvi_options_are_validated_and_survive_a_state_round_trip():
     assert b.options.mo_acquisition == "ehvi" and b.options.ref_point == (0.8, 0.8)
     assert a.ask(4) == b.ask(4)  # the per-objective GPs' hyper-parameters travel in the state
     assert all(math.isfinite(v) for p in a.pareto_front() for v in p["value"])
+
+
+def test_polish_climbs_any_acquisition_inside_its_box():
+    """The L-BFGS polish (shared by log-EI and log-EHVI) moves only continuous dims, at most ``radius``."""
+    from gpunet_ray.searchers._acquisition import polish
+
+    dom = Domain([Param("x0", "float", 0.0, 1.0), Param("x1", "float", 0.0, 1.0), Param("k", "int", 0, 4)])
+    acq = lambda V: -((V[:, :2] - 0.3) ** 2).sum(1)  # noqa: E731  (peak at x = (0.3, 0.3))
+    starts = dom.snap(np.array([[0.5, 0.32, 0.6], [0.35, 0.31, 0.1]]))
+    out = polish(acq, dom, starts, radius=0.1)
+    assert np.allclose(out[0, :2], [0.4, 0.3], atol=1e-4)  # held at the box's edge on x0
+    assert np.allclose(out[1, :2], [0.3, 0.3], atol=1e-4)
+    assert np.array_equal(out[:, 2], starts[:, 2])

@@ -2,10 +2,13 @@
 
 :func:`maximize_log_ei` scores candidates with log-EI (Ament et al., NeurIPS 2023; :mod:`._gp`),
 optionally adds small perturbations of the 10 best (``refine``) and polishes the ``starts`` best by
-L-BFGS-B within ``radius`` of where they started (``acq_opt="lbfgs"``: :func:`lbfgs_polish`).
+L-BFGS-B within ``radius`` of where they started (``acq_opt="lbfgs"``: :func:`lbfgs_polish`, on the
+generic :func:`polish`, which the EHVI mode uses too).
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -13,7 +16,7 @@ from . import _gp
 from ._candidates import perturb
 from ._domain import Domain
 
-__all__ = ["maximize_log_ei", "lbfgs_polish"]
+__all__ = ["maximize_log_ei", "lbfgs_polish", "polish"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
@@ -35,14 +38,21 @@ def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, 
 
 def lbfgs_polish(gp: "_gp.GP", domain: Domain, starts: np.ndarray, best_f: float, maxiter: int = 40,
                  radius: float = 0.1) -> np.ndarray:
-    """Polish the best candidates by L-BFGS-B on log-EI over the continuous dims (others fixed),
-    each inside a box of half-width ``radius`` (unit coordinates) around it: a local polish of
-    what the region's candidates found, not a global jump (unbounded, EI runs to the box's
-    corners where the GP is most uncertain).
+    """Polish the best candidates by L-BFGS-B on log-EI (:func:`polish`)."""
+    return polish(lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f), domain, starts,
+                  maxiter=maxiter, radius=radius)
 
-    All starts are polished together as one separable problem (the sum of their -log-EI), so
-    each iteration is one GP call on ``S * (k + 1)`` points (forward-difference gradients over
-    the ``k`` continuous dims). The results are snapped. Empty without continuous dimensions.
+
+def polish(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.ndarray, maxiter: int = 40,
+           radius: float = 0.1) -> np.ndarray:
+    """Polish candidates by L-BFGS-B on an acquisition ``acq`` (unit-view points -> values to
+    maximise) over the continuous dims (others fixed), each inside a box of half-width ``radius``
+    (unit coordinates) around it: a local polish of what the region's candidates found, not a global
+    jump (unbounded, EI runs to the box's corners where the GP is most uncertain).
+
+    All starts are polished together as one separable problem (the sum of their -acq), so each
+    iteration is one ``acq`` call on ``S * (k + 1)`` points (forward-difference gradients over the
+    ``k`` continuous dims). The results are snapped. Empty without continuous dimensions.
     """
     from scipy.optimize import minimize
 
@@ -58,8 +68,7 @@ def lbfgs_polish(gp: "_gp.GP", domain: Domain, starts: np.ndarray, best_f: float
         Z = (z.reshape(S, 1, k) + step[None]).reshape(-1, k)
         pts = base.copy()
         pts[:, cont] = np.clip(Z, 0.0, 1.0)
-        m, sd = gp.predict(d.unit_to_features(pts))
-        v = (-_gp.log_ei(m, sd, best_f)).reshape(S, k + 1)
+        v = (-acq(pts)).reshape(S, k + 1)
         return float(v[:, 0].sum()), ((v[:, 1:] - v[:, :1]) / h).reshape(-1)
 
     z0 = np.asarray(starts, dtype=float)[:, cont].reshape(-1)

@@ -312,35 +312,45 @@ class LAMCTS(ObservedCore):
         self._hyper, self._hyper_n = hyper, n
         return t
 
-    def _ehvi(self, C, score, Xg, Yg, fg, Y_all, feas_all, extra) -> np.ndarray:
+    def _ehvi(self, C, score, Xg, Yg, fg, Y_all, feas_all, extra) -> tuple[np.ndarray, np.ndarray]:
         """``mo_acquisition="ehvi"``: candidates with a positive expected hypervolume improvement first
         (by it), then the rest by their ParEGO ``score``. A GP per objective on the feasible points of
         the region's training set (hyper-parameters refitted with the scalar GP's, kept in its state);
-        pending points and the batch's earlier picks join the front at their posterior means."""
+        pending points and the batch's earlier picks join the front at their posterior means. With
+        ``acq_opt="lbfgs"`` the ``acq_starts`` best are polished on log-EHVI, as ParEGO's are on
+        log-EI, and the polished points join the candidates."""
+        from ._acquisition import polish
         from ._ehvi import ehvi_2d, reference_point
 
         o, d = self.options, self.domain
         if fg.sum() < 3:
-            return score
+            return C, score
         Xf, Yf = Xg[fg], Yg[fg]
         if "mo" not in self._hyper:
             seed = self._seed_base + len(self.obs)
             self._hyper["mo"] = [_gp.fit_hyper(Xf, Yf[:, j], kernel=o.gp_kernel, seed=seed + j) for j in range(2)]
         gps = [_gp.GP(Xf, Yf[:, j], self._hyper["mo"][j]) for j in range(2)]
-        feat = d.unit_to_features(C)
-        pred = [gp.predict(feat) for gp in gps]
-        means = -np.column_stack([m for m, _ in pred])  # minimised
-        stds = np.column_stack([s for _, s in pred])
         front = -Y_all[feas_all]
         ref = reference_point(front) if o.ref_point is None else -(np.asarray(o.ref_point) * self.obs.sign)
         if extra:
             fx = d.features(list(extra))
             front = np.vstack([front, -np.column_stack([gp.predict(fx)[0] for gp in gps])])
-        e = ehvi_2d(means, stds, front, ref)
+
+        def ehvi(V: np.ndarray) -> np.ndarray:  # unit-view points -> exact EHVI (objectives minimised)
+            pred = [gp.predict(d.unit_to_features(V)) for gp in gps]
+            return ehvi_2d(-np.column_stack([m for m, _ in pred]), np.column_stack([s for _, s in pred]), front, ref)
+
+        e = ehvi(C)
+        if o.acq_opt == "lbfgs" and (e > 0).any():
+            R = polish(lambda V: np.log(ehvi(V) + 1e-300), d, C[np.argsort(-e, kind="stable")[: o.acq_starts]],
+                       radius=o.acq_radius)
+            if len(R):
+                C, e = np.vstack([C, R]), np.concatenate([e, ehvi(R)])
+                score = np.concatenate([score, np.full(len(R), score.min())])
         if not (e > 0).any():
-            return score
+            return C, score
         rank = np.argsort(np.argsort(score)) / max(len(score), 1) - 1.0  # the rest, in [-1, 0)
-        return np.where(e > 0, 1.0 + e / e.max(), rank)
+        return C, np.where(e > 0, 1.0 + e / e.max(), rank)
 
     def _pick(self, path, leaf_idx, U_all, X_all, Y_int, feas, batch_keys, out=()) -> dict | None:
         o = self.options
@@ -379,8 +389,8 @@ class LAMCTS(ObservedCore):
             C, score = maximize_log_ei(_gp.GP(Xg, tg, self._hyper), d, C, best_f, self.rng, acq_opt=o.acq_opt,
                                        refine=o.refine, starts=o.acq_starts, radius=o.acq_radius)
             if o.mo_acquisition == "ehvi":
-                score = self._ehvi(C, score, X_all[gp_idx], Y_int[gp_idx], feas[gp_idx], Y_int, feas,
-                                   pend + list(out))
+                C, score = self._ehvi(C, score, X_all[gp_idx], Y_int[gp_idx], feas[gp_idx], Y_int, feas,
+                                      pend + list(out))
         for j in np.argsort(-score, kind="stable"):
             flat = d.from_unit(C[j])[0]
             if self.obs.seen(d.key(flat), batch_keys):
