@@ -172,16 +172,16 @@ def summarize_mo(runs: list[dict], random_ref: dict[str, float]) -> dict:
 def merged_random_ref(metas: Sequence[dict], runs: Sequence[dict]) -> dict[str, float]:
     """The random-reference hypervolume per problem for runs merged from several results files.
 
-    Each file's reference comes from its own summary; files that drew it differently (another
-    ``--random-ref`` count or seed) or that disagree on a problem's value cannot be read side by side."""
+    Each file's reference comes from its own summary (``random_ref_hv``, kept by the merge's read); files
+    that drew it differently (another ``--random-ref`` count or seed) or that disagree on a problem's value
+    cannot be read side by side."""
     drawn = {json.dumps(m.get("random_ref"), sort_keys=True) for m in metas}
     if len(drawn) > 1:
         raise UsageError(f"the results files drew their random reference differently ({sorted(drawn)}); "
                          "merge files written with the same --random-ref")
     ref: dict[str, float] = {}
     for m in metas:
-        rep = json.loads(Path(m["file"]).read_text())
-        for p, v in rep.get("summary", {}).get("random_ref", {}).items():
+        for p, v in m.get("random_ref_hv", {}).items():
             if p in ref and not math.isclose(ref[p], v, rel_tol=1e-9, abs_tol=1e-12):
                 raise UsageError(f"the results files disagree on {p}'s random-reference hypervolume "
                                  f"({ref[p]} vs {v}): was the problem changed between the runs?")

@@ -450,6 +450,8 @@ def merge(paths: Sequence[str], problems: Sequence[str] | None, searchers: Seque
         if not isinstance(rep, dict) or "runs" not in rep:
             raise UsageError(f"{path!r} holds no runs (write it with python -m gpunet_ray.bench searchers)")
         metas.append({"file": str(path), **rep.get("meta", {})})
+        if "random_ref" in rep.get("summary", {}):  # multi-objective: the per-problem reference hypervolumes
+            metas[-1]["random_ref_hv"] = rep["summary"]["random_ref"]
         for r in rep["runs"]:
             runs[(r["problem"], r["searcher"], r["seed"])] = r
     keep = list(runs.values())
