@@ -129,3 +129,19 @@ def test_polish_climbs_any_acquisition_inside_its_box():
     assert np.allclose(out[0, :2], [0.4, 0.3], atol=1e-4)  # held at the box's edge on x0
     assert np.allclose(out[1, :2], [0.3, 0.3], atol=1e-4)
     assert np.array_equal(out[:, 2], starts[:, 2])
+
+
+def test_ehvi_batch_is_spread_when_the_gain_lies_in_the_posterior_tail():
+    """Branin-Currin with its reference point (18, 6): after the design no point lies in the box, so the
+    whole gain is in the posterior's tail. The batch's earlier picks must shrink the variance where they
+    are (kriging believer); before, all 8 picks of a batch landed on one spot (seed 4: (0.04, 0.71))."""
+    from gpunet_ray.bench.problems import get_problem
+
+    prob = get_problem("branin-currin")
+    opt = LAMCTS(prob.domain, seed=4, objectives=2, maximize=(False, False), mo_acquisition="ehvi",
+                 ref_point=prob.ref_point)
+    for c in opt.ask(8):  # the space-filling design
+        opt.tell(c, prob.fn(prob.domain.flat(c)))
+    X = np.array([[c["x0"], c["x1"]] for c in opt.ask(8)])
+    dist = np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(len(X), 1)]
+    assert dist.min() > 0.02, X

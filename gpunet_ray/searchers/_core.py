@@ -316,7 +316,8 @@ class LAMCTS(ObservedCore):
         """``mo_acquisition="ehvi"``: candidates with a positive expected hypervolume improvement first
         (by it), then the rest by their ParEGO ``score``. A GP per objective on the feasible points of
         the region's training set (hyper-parameters refitted with the scalar GP's, kept in its state);
-        pending points and the batch's earlier picks join the front at their posterior means. With
+        pending points and the batch's earlier picks join the front and the GPs' data at their posterior
+        means (kriging believer: without it a batch repeats one point whose gain is in the tail). With
         ``acq_opt="lbfgs"`` the ``acq_starts`` best are polished on log-EHVI, as ParEGO's are on
         log-EI, and the polished points join the candidates."""
         from ._acquisition import polish
@@ -332,9 +333,12 @@ class LAMCTS(ObservedCore):
         gps = [_gp.GP(Xf, Yf[:, j], self._hyper["mo"][j]) for j in range(2)]
         front = -Y_all[feas_all]
         ref = reference_point(front) if o.ref_point is None else -(np.asarray(o.ref_point) * self.obs.sign)
-        if extra:
+        if extra:  # kriging believer: the GPs also learn them at their means, which shrinks the variance there
             fx = d.features(list(extra))
-            front = np.vstack([front, -np.column_stack([gp.predict(fx)[0] for gp in gps])])
+            mu = np.column_stack([gp.predict(fx)[0] for gp in gps])
+            front = np.vstack([front, -mu])
+            Xb = np.vstack([Xf, fx])
+            gps = [_gp.GP(Xb, np.concatenate([Yf[:, j], mu[:, j]]), self._hyper["mo"][j]) for j in range(2)]
 
         def ehvi(V: np.ndarray) -> np.ndarray:  # unit-view points -> exact EHVI (objectives minimised)
             pred = [gp.predict(d.unit_to_features(V)) for gp in gps]
