@@ -108,8 +108,11 @@ def test_ehvi_options_are_validated_and_survive_a_state_round_trip():
         LAMCTS(dom, objectives=2, mo_acquisition="ehvi", ref_point=(1.0,))
     with pytest.raises(ConfigError, match="ref_point must be numbers"):
         LAMCTS(dom, objectives=2, mo_acquisition="ehvi", ref_point=(1.0, "far"))
-    a = _run(LAMCTS(dom, seed=3, objectives=2, maximize=(False, False), mo_acquisition="ehvi",
-                    ref_point=(0.8, 0.8)), rounds=3)
+    resolved = {(k, r): LAMCTS(dom, objectives=k, **({"ref_point": (0.8,) * k} if r else {})).options.mo_acquisition
+                for k in (1, 2) for r in (False, True)}  # "auto": ehvi exactly when two objectives have a ref_point
+    assert resolved == {(1, False): "parego", (1, True): "parego", (2, False): "parego", (2, True): "ehvi"}
+    assert LAMCTS(dom, objectives=2, mo_acquisition="parego", ref_point=(0.8, 0.8)).options.mo_acquisition == "parego"
+    a = _run(LAMCTS(dom, seed=3, objectives=2, maximize=(False, False), ref_point=(0.8, 0.8)), rounds=3)
     state = json.loads(json.dumps(a.state_dict()))
     b = LAMCTS(dom, seed=99, objectives=2, maximize=(False, False))
     b.load_state_dict(state)

@@ -83,11 +83,12 @@ class LAMCTS(ObservedCore):
             (the best scored candidate).
         input_warp: also fit a Kumaraswamy CDF per input dimension with the GP (HEBO's input
             warping; BoTorch's ``Warp``), default False.
-        mo_acquisition: with two objectives, ``"parego"`` (default: log-EI of a random
-            augmented-Chebyshev scalarisation per suggestion) or ``"ehvi"`` (a GP per objective and the
-            exact expected hypervolume improvement over the front: :mod:`._ehvi`).
-        ref_point: with ``"ehvi"``, the hypervolume's reference point in the objectives' own units
-            (e.g. the largest error and latency worth having); None: inferred from the front.
+        mo_acquisition: with two objectives, ``"ehvi"`` (a GP per objective and the exact expected
+            hypervolume improvement over the front: :mod:`._ehvi`), ``"parego"`` (log-EI of a random
+            augmented-Chebyshev scalarisation per suggestion) or ``"auto"`` (default: ``"ehvi"`` when
+            ``ref_point`` is given, else ``"parego"``; the options hold the resolved name).
+        ref_point: the hypervolume's reference point in the objectives' own units (e.g. the largest
+            error and latency worth having); with ``"ehvi"`` and None, inferred from the front.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -119,7 +120,7 @@ class LAMCTS(ObservedCore):
         acq_starts: int = 3,
         acq_radius: float = 0.1,
         input_warp: bool = False,
-        mo_acquisition: str = "parego",
+        mo_acquisition: str = "auto",
         ref_point: Sequence[float] | None = None,
     ):
         self.domain = as_domain(domain)

@@ -20,7 +20,7 @@ __all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY"]
 
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
-MO_ACQUISITIONS = ("parego", "ehvi")
+MO_ACQUISITIONS = ("auto", "parego", "ehvi")
 GP_KERNELS = ("rbf", "matern")
 
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
@@ -55,7 +55,7 @@ class LAMCTSOptions:
     acq_starts: int = 3
     acq_radius: float = 0.1
     input_warp: bool = False
-    mo_acquisition: str = "parego"
+    mo_acquisition: str = "auto"  # resolved here: "ehvi" with two objectives and a ref_point, else "parego"
     ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
 
     def __post_init__(self) -> None:
@@ -69,6 +69,9 @@ class LAMCTSOptions:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
             raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
+        if self.mo_acquisition == "auto":
+            object.__setattr__(self, "mo_acquisition",
+                               "ehvi" if self.objectives == 2 and self.ref_point is not None else "parego")
         if self.mo_acquisition == "ehvi" and self.objectives != 2:
             raise ConfigError("mo_acquisition='ehvi' is for two objectives")
         if self.ref_point is not None:
