@@ -8,7 +8,8 @@ one() {  # evals searcher problem
   local O=/work/runs/mo/out/${1}_${N}_${3}
   [ -f $O/done ] && return
   [ -f /work/runs/mo/stop ] && exit 0
-  mkdir -p $O; local t0=$(date +%s)
+  mkdir -p $O; mkdir $O/claim 2>/dev/null || return  # another worker has it
+  local t0=$(date +%s)
   nice -n 5 /work/main/.venv/bin/python -m gpunet_ray.bench searchers --objectives 2 --problems $3 --searchers "$2" \
     --evals $1 --seeds 5 --batch 8 --jobs 1 --out $O > $O/log 2>&1 && touch $O/done
   echo "$(date -u +%FT%TZ) $1 $2 $3 rc=$? $(( $(date +%s)-t0 ))s" >> /work/runs/mo/progress
