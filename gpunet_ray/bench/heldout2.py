@@ -372,7 +372,10 @@ GPUNET_BUDGET_MS, GPUNET_MAX_PARAMS = 1.6, 30_000_000
 MOBILE_BUDGET_MS, MOBILE_MAX_PEAK_MB = 10.0, 4.0
 
 
-def _nas(name: str, space, checks: Callable, ref_config: dict | None, note: str) -> Problem:
+def _nas(name: str, space, checks: Callable, ref_config: dict | None, note: str,
+         accuracy: Callable = accuracy_model) -> Problem:
+    """Minimise ``100 - accuracy(stats, spec)`` over ``space`` where ``checks(spec, stats)`` holds (else
+    infeasible); ``reference`` is the value of ``ref_config``. Held-out set 3 passes its own model."""
     from gpunet_ray.search_space import arch_stats
 
     dom = Domain.from_search_space(space)
@@ -389,7 +392,7 @@ def _nas(name: str, space, checks: Callable, ref_config: dict | None, note: str)
         spec, st = evaluate(c)
         if not checks(spec, st):
             return None
-        return 100.0 - accuracy_model(st, spec)
+        return 100.0 - accuracy(st, spec)
 
     prob = Problem(name, dom, fn, None, constraint=ok, note=note)
     if ref_config is not None:

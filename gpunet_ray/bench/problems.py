@@ -16,12 +16,15 @@
   unknown, so regret is measured against the best feasible value any run found (see the report).
 * Held-out set 2 (``h2-*``, :mod:`.heldout2`): fixed before any change of the searcher for issue 14
   and run once at the end; never part of ``all``: select it with ``--set heldout2``.
+* Held-out set 3 (``h3-*``, :mod:`.heldout3`): fixed after set 2 was spent, before the next change of
+  the searcher; to be run once, at the end of that work (``--set heldout3``, ``heldout3-mo``).
 
 * Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
   ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
 
 Problem sets (:data:`PROBLEM_SETS`, the bench CLI's ``--set``): ``tuned``, ``heldout``, ``all``
-(tuned + heldout), ``heldout2`` (single-objective), ``mo`` and ``heldout2-mo`` (two objectives).
+(tuned + heldout), ``heldout2`` and ``heldout3`` (single-objective), ``mo``, ``heldout2-mo`` and
+``heldout3-mo`` (two objectives).
 """
 
 from __future__ import annotations
@@ -205,9 +208,10 @@ HELD_OUT = ("ackley10-shifted", "levy10-shifted", "styblinski10", "mixed12")
 
 
 def _more() -> None:
-    from . import heldout2, mo_problems
+    from . import heldout2, heldout3, mo_problems
 
     _PROBLEMS.update(heldout2.PROBLEMS)
+    _PROBLEMS.update(heldout3.PROBLEMS)
     _PROBLEMS.update(mo_problems.PROBLEMS)
 
 
@@ -216,14 +220,15 @@ _more()
 
 def _sets() -> dict[str, tuple[str, ...]]:
     from .heldout2 import HELDOUT2, HELDOUT2_MO
+    from .heldout3 import HELDOUT3, HELDOUT3_MO
     from .mo_problems import MO_SET
 
     return {"tuned": TUNED_ON, "heldout": HELD_OUT, "all": TUNED_ON + HELD_OUT, "heldout2": HELDOUT2,
-            "mo": MO_SET, "heldout2-mo": HELDOUT2_MO}
+            "heldout3": HELDOUT3, "mo": MO_SET, "heldout2-mo": HELDOUT2_MO, "heldout3-mo": HELDOUT3_MO}
 
 
-#: Named problem sets; ``all`` is the single-objective tuning and first held-out sets (held-out set 2
-#: and the two-objective problems stay out of it).
+#: Named problem sets; ``all`` is the single-objective tuning and first held-out sets (held-out sets 2
+#: and 3 and the two-objective problems stay out of it).
 PROBLEM_SETS: dict[str, tuple[str, ...]] = _sets()
 
 
