@@ -89,6 +89,10 @@ class LAMCTS(ObservedCore):
             ``ref_point`` is given, else ``"parego"``; the options hold the resolved name).
         ref_point: the hypervolume's reference point in the objectives' own units (e.g. the largest
             error and latency worth having); with ``"ehvi"`` and None, inferred from the front.
+        global_after: from this many observations on, every suggestion treats the whole box as its
+            region: no tree, the centre is the best observation, the GP is fitted on the
+            ``gp_max_points`` observations nearest to it and the candidates are not filtered (a global
+            BO step, as HEBO and Optuna's GP sampler take). None (default): always the tree's leaf.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -122,6 +126,7 @@ class LAMCTS(ObservedCore):
         input_warp: bool = False,
         mo_acquisition: str = "auto",
         ref_point: Sequence[float] | None = None,
+        global_after: int | None = None,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -129,7 +134,7 @@ class LAMCTS(ObservedCore):
             sampler=sampler, n_candidates=n_candidates, gp_max_points=gp_max_points, max_depth=max_depth,
             gp_kernel=gp_kernel, local_fraction=local_fraction, target_transform=target_transform, refine=refine,
             acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
-            mo_acquisition=mo_acquisition, ref_point=ref_point)
+            mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -252,6 +257,9 @@ class LAMCTS(ObservedCore):
 
     def _model_picks(self, k: int, out: list, batch_keys: set) -> None:
         n = len(self.obs)
+        if self.options.global_after is not None and n >= self.options.global_after:
+            self._global_picks(k, out, batch_keys)
+            return
         tree = self._get_tree(n)
         s_tree = self._scores(self._tree_n)
         scale = float(np.ptp(s_tree)) or 1.0
@@ -270,6 +278,21 @@ class LAMCTS(ObservedCore):
                     return
         finally:
             clear_virtual(tree)
+
+    def _global_picks(self, k: int, out: list, batch_keys: set) -> None:
+        """``global_after``: ``k`` picks with the whole box as the region (the root's path, every observation)."""
+        from ._tree import Node
+
+        U_all = self.obs.unit()
+        X_all = self.domain.unit_to_features(U_all)
+        Y_int = self.obs.internal()
+        feas = self.obs.feasible()
+        everything = np.arange(len(U_all))
+        root = [(Node(idx=everything, depth=0), -1)]
+        for _ in range(k):
+            flat = self._pick(root, everything, U_all, X_all, Y_int, feas, batch_keys, out)
+            if flat is None or not self.obs.accept(flat, out, batch_keys, self.constraint):
+                return
 
     def _fit(self, Xg: np.ndarray, tg: np.ndarray, fg: np.ndarray, width: int, n_feasible: int) -> np.ndarray:
         """The GP's (warped) training targets; refits the hyper-parameters (and the warp's exponent)

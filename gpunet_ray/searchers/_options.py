@@ -26,7 +26,7 @@ GP_KERNELS = ("rbf", "matern")
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
-          "input_warp": False, "mo_acquisition": "parego", "ref_point": None}
+          "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None}
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class LAMCTSOptions:
     input_warp: bool = False
     mo_acquisition: str = "auto"  # resolved here: "ehvi" with two objectives and a ref_point, else "parego"
     ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
+    global_after: int | None = None  # from this many observations on, the region is the whole box (no tree)
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -99,7 +100,9 @@ class LAMCTSOptions:
             set_(self, name, int(getattr(self, name)))
         for name in ("cp", "local_fraction", "acq_radius"):
             set_(self, name, float(getattr(self, name)))
-        for name in ("n_init", "n_candidates"):
+        if self.global_after is not None and int(self.global_after) < 0:
+            raise ConfigError(f"global_after must be >= 0 or None, got {self.global_after}")
+        for name in ("n_init", "n_candidates", "global_after"):
             if getattr(self, name) is not None:
                 set_(self, name, int(getattr(self, name)))
         set_(self, "kernel", str(self.kernel))
