@@ -626,3 +626,37 @@ def test_input_warp_option_runs_and_old_states_resume_without_it():
     old = LAMCTS(sphere_domain(3), seed=2, maximize=False, n_init=4)
     old.load_state_dict(state)
     assert old.options.input_warp is False
+
+
+def test_global_after_switches_to_whole_box_steps_that_still_beat_random():
+    """``global_after``: from that many observations on no tree is built and every pick is a global BO
+    step (whole box, GP around the best observation); it still beats random, resumes exactly from a
+    saved state, and a state written before the option existed resumes with the tree (None)."""
+    dom = sphere_domain(4)
+    best = {"global": [], "random": []}
+    for seed in range(2):
+        for name in best:
+            opt = (LAMCTS(dom, seed=seed, maximize=False, global_after=0) if name == "global"
+                   else get_optimizer("random", dom, seed=seed, maximize=False))
+            vals = []
+            for _ in range(5):
+                for c in opt.ask(8):
+                    vals.append(sphere(c))
+                    opt.tell(c, vals[-1])
+            best[name].append(min(vals))
+            if name == "global":
+                assert opt._tree is None  # never built: the whole box was the region
+    assert max(best["global"]) < min(best["random"])
+    late = LAMCTS(dom, seed=1, maximize=False, global_after=24)
+    _run(late, sphere, 3, 8)
+    assert late._tree is not None and late._tree_n < 24  # the tree served the picks before the switch
+    state = json.loads(json.dumps(late.state_dict()))
+    again = LAMCTS(dom, seed=5)
+    again.load_state_dict(state)
+    assert again.options.global_after == 24 and again.ask(4) == late.ask(4)
+    state["options"].pop("global_after")
+    old = LAMCTS(dom, seed=5)
+    old.load_state_dict(state)
+    assert old.options.global_after is None
+    with pytest.raises(ConfigError, match="global_after"):
+        LAMCTS(dom, global_after=-1)
