@@ -16,12 +16,15 @@ from . import _gp
 from ._candidates import perturb
 from ._domain import Domain
 
-__all__ = ["maximize_log_ei", "lbfgs_polish", "polish"]
+__all__ = ["maximize_log_ei", "maximize_mean", "lbfgs_polish", "polish"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
-                    acq_opt: str, refine: bool, starts: int, radius: float) -> tuple[np.ndarray, np.ndarray]:
-    """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI."""
+                    acq_opt: str, refine: bool, starts: int, radius: float,
+                    discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI.
+    ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
+    climb over the discrete dimensions too (:func:`discrete_ascent`)."""
     mean, std = gp.predict(domain.unit_to_features(C))
     score = _gp.log_ei(mean, std, best_f)
     # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
@@ -29,11 +32,36 @@ def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, 
     R = perturb(domain, rng, top, 40, sigma_range=(0.003, 0.05)) if refine else []
     if acq_opt == "lbfgs":
         R = lbfgs_polish(gp, domain, top[:starts], best_f, radius=radius)
+        if discrete:
+            R = _climb(lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f), domain, R, top[:starts])
     if len(R):
         mR, sR = gp.predict(domain.unit_to_features(R))
         C = np.vstack([C, R])
         score = np.concatenate([score, _gp.log_ei(mR, sR, best_f)])
     return C, score
+
+
+def maximize_mean(gp: "_gp.GP", domain: Domain, C: np.ndarray, *, acq_opt: str, starts: int,
+                  radius: float, discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Like :func:`maximize_log_ei` with the posterior mean as the acquisition (pure exploitation)."""
+    def mean(V: np.ndarray) -> np.ndarray:
+        return gp.predict(domain.unit_to_features(V))[0]
+
+    score = mean(C)
+    if acq_opt == "lbfgs":
+        top = C[np.argsort(-score, kind="stable")[:starts]]
+        R = polish(mean, domain, top, radius=radius)
+        if discrete:
+            R = _climb(mean, domain, R, top)
+        if len(R):
+            C, score = np.vstack([C, R]), np.concatenate([score, mean(R)])
+    return C, score
+
+
+def _climb(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, R: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """The polished points ``R`` plus their discrete ascent (from ``top`` where nothing was polished)."""
+    D = discrete_ascent(acq, domain, R if len(R) else top)
+    return np.vstack([R, D]) if len(R) and len(D) else (D if len(D) else R)
 
 
 def lbfgs_polish(gp: "_gp.GP", domain: Domain, starts: np.ndarray, best_f: float, maxiter: int = 40,
@@ -81,3 +109,53 @@ def polish(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.n
     out = np.asarray(starts, dtype=float).copy()
     out[:, cont] = np.clip(z.reshape(S, k), 0.0, 1.0)
     return d.snap(out)
+
+
+def discrete_ascent(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.ndarray,
+                    steps: int = 5, max_values: int = 16) -> np.ndarray:
+    """Steepest ascent of ``acq`` over the discrete dimensions (int, ordinal, categorical, quantised),
+    the continuous ones fixed: at each step every start moves to its best neighbour that changes one
+    discrete dimension to another of its values (all of them for up to ``max_values`` values, else
+    ``max_values`` spread over the range plus the 2 bins on either side), while that raises ``acq``.
+
+    The acquisition's counterpart of the continuous polish (Optuna's GP sampler searches discrete
+    dimensions the same way). All starts move together: one ``acq`` call per step. Snapped; empty
+    without discrete dimensions.
+    """
+    d = domain
+    disc = [j for j, p in enumerate(d.params) if not (p.kind in ("float", "log") and not p.q)]
+    if not disc or not len(starts):
+        return np.empty((0, len(d)))
+    X = d.snap(np.asarray(starts, dtype=float))
+    cur = acq(X)
+    for _ in range(steps):
+        moves = []  # (start index, dim, unit value)
+        for s in range(len(X)):
+            for j in disc:
+                n = d.params[j].n or max_values
+                if n <= max_values:
+                    vals = (np.arange(n) + 0.5) / n
+                else:
+                    here = int(min(X[s, j] * n, n - 1))
+                    idx = np.unique(np.clip(np.concatenate([np.linspace(0, n - 1, max_values).round(),
+                                                            here + np.array([-2, -1, 1, 2])]), 0, n - 1))
+                    vals = (idx + 0.5) / n
+                vals = vals[np.abs(vals - X[s, j]) > 0.5 / n]
+                moves += [(s, j, v) for v in vals]
+        if not moves:
+            break
+        S = np.array([m[0] for m in moves])
+        N = X[S].copy()
+        N[np.arange(len(moves)), [m[1] for m in moves]] = [m[2] for m in moves]
+        N = d.snap(N)
+        v = acq(N)
+        moved = False
+        for s in range(len(X)):
+            mine = np.where(S == s)[0]
+            if len(mine):
+                b = mine[np.argmax(v[mine])]
+                if v[b] > cur[s] + 1e-12:
+                    X[s], cur[s], moved = N[b], v[b], True
+        if not moved:
+            break
+    return X

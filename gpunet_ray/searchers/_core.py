@@ -34,7 +34,7 @@ import numpy as np
 from gpunet_ray.errors import ConfigError
 
 from . import _gp
-from ._acquisition import maximize_log_ei
+from ._acquisition import maximize_log_ei, maximize_mean
 from ._candidates import TrustRegion, region_candidates
 from ._domain import as_domain
 from ._observations import Observations, ObservedCore, generator_from_state, safe_json
@@ -93,6 +93,12 @@ class LAMCTS(ObservedCore):
             region: no tree, the centre is the best observation, the GP is fitted on the
             ``gp_max_points`` observations nearest to it and the candidates are not filtered (a global
             BO step, as HEBO and Optuna's GP sampler take). None (default): always the tree's leaf.
+        exploit_every: every k-th model pick (counted over the run) maximises the GP's posterior mean
+            instead of log-EI (pure exploitation, as HEBO puts its best-predicted point in each batch).
+            None (default): log-EI only.
+        acq_discrete: with ``acq_opt="lbfgs"``, the polished points (or the best candidates, without
+            continuous dimensions) also climb the acquisition over the discrete dimensions, one value
+            change at a time (:func:`~gpunet_ray.searchers._acquisition.discrete_ascent`); default False.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -127,6 +133,8 @@ class LAMCTS(ObservedCore):
         mo_acquisition: str = "auto",
         ref_point: Sequence[float] | None = None,
         global_after: int | None = None,
+        exploit_every: int | None = None,
+        acq_discrete: bool = False,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -134,13 +142,15 @@ class LAMCTS(ObservedCore):
             sampler=sampler, n_candidates=n_candidates, gp_max_points=gp_max_points, max_depth=max_depth,
             gp_kernel=gp_kernel, local_fraction=local_fraction, target_transform=target_transform, refine=refine,
             acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
-            mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after)
+            mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
+            exploit_every=exploit_every, acq_discrete=acq_discrete)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._seed_base = int(self.rng.integers(2**31 - 1))
         self.obs = Observations(self.domain, self.options.maximize)
         self._n_asked = 0
+        self._n_picks = 0  # model picks so far (exploit_every counts them)
         self._init_queue: list[np.ndarray] = list(self.domain.snap(self.domain.sobol(self.rng, self.options.n_init)))
         # model caches (rebuilt deterministically from the first `_tree_n` observations)
         self._tree = None
@@ -204,6 +214,7 @@ class LAMCTS(ObservedCore):
             "observations": self.obs.observations_json(),
             "pending": self.obs.pending_json(),
             "n_asked": self._n_asked,
+            "n_picks": self._n_picks,
             "tree_n": self._tree_n,
             "hyper": safe_json(self._hyper),
             "hyper_n": self._hyper_n,
@@ -229,6 +240,7 @@ class LAMCTS(ObservedCore):
         self.obs = Observations(self.domain, self.options.maximize)
         self.obs.load_json(state["observations"], state["pending"])
         self._n_asked = int(state["n_asked"])
+        self._n_picks = int(state.get("n_picks", 0))  # absent in states written before exploit_every
         self._tree, self._tree_n = None, int(state["tree_n"])
         self._hyper, self._hyper_n = state["hyper"], int(state["hyper_n"])
         self._trust = TrustRegion.from_dict(dict(state["turbo"]))
@@ -411,11 +423,16 @@ class LAMCTS(ObservedCore):
                 ls = self._hyper["lengthscale"]
         C = region_candidates(d, self.rng, U_all, order, c, path, n=o.n_candidates, local_fraction=o.local_fraction,
                               trust=trust, lengthscale=ls)
+        self._n_picks += 1
         if o.sampler == "random":
             score = self.rng.random(len(C))
+        elif o.exploit_every is not None and self._n_picks % o.exploit_every == 0 and o.objectives == 1:
+            C, score = maximize_mean(_gp.GP(Xg, tg, self._hyper), d, C, acq_opt=o.acq_opt, starts=o.acq_starts,
+                                     radius=o.acq_radius, discrete=o.acq_discrete)
         else:
             C, score = maximize_log_ei(_gp.GP(Xg, tg, self._hyper), d, C, best_f, self.rng, acq_opt=o.acq_opt,
-                                       refine=o.refine, starts=o.acq_starts, radius=o.acq_radius)
+                                       refine=o.refine, starts=o.acq_starts, radius=o.acq_radius,
+                                       discrete=o.acq_discrete)
             if o.mo_acquisition == "ehvi":
                 C, score = self._ehvi(C, score, X_all[gp_idx], Y_int[gp_idx], feas[gp_idx], Y_int, feas,
                                       pend + list(out))

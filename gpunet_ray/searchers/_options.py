@@ -26,7 +26,8 @@ GP_KERNELS = ("rbf", "matern")
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
-          "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None}
+          "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
+          "exploit_every": None, "acq_discrete": False}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class LAMCTSOptions:
     mo_acquisition: str = "auto"  # resolved here: "ehvi" with two objectives and a ref_point, else "parego"
     ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
     global_after: int | None = None  # from this many observations on, the region is the whole box (no tree)
+    exploit_every: int | None = None  # every k-th model pick maximises the GP's posterior mean, not log-EI
+    acq_discrete: bool = False  # the acquisition's polish also climbs over the discrete dimensions
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -102,12 +105,15 @@ class LAMCTSOptions:
             set_(self, name, float(getattr(self, name)))
         if self.global_after is not None and int(self.global_after) < 0:
             raise ConfigError(f"global_after must be >= 0 or None, got {self.global_after}")
-        for name in ("n_init", "n_candidates", "global_after"):
+        if self.exploit_every is not None and int(self.exploit_every) < 1:
+            raise ConfigError(f"exploit_every must be >= 1 or None, got {self.exploit_every}")
+        for name in ("n_init", "n_candidates", "global_after", "exploit_every"):
             if getattr(self, name) is not None:
                 set_(self, name, int(getattr(self, name)))
         set_(self, "kernel", str(self.kernel))
         set_(self, "refine", bool(self.refine))
         set_(self, "input_warp", bool(self.input_warp))
+        set_(self, "acq_discrete", bool(self.acq_discrete))
 
     def resolved(self, n_params: int) -> "LAMCTSOptions":
         """A copy with ``n_init`` (``clip(P + 1, 8, 20)``) and ``n_candidates`` (``min(2000, 100 P + 500)``)
