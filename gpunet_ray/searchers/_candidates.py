@@ -61,7 +61,7 @@ class TrustRegion:
 
 def region_candidates(domain: Domain, rng: np.random.Generator, U_all: np.ndarray, order: np.ndarray, c: int,
                       path: list, *, n: int, local_fraction: float, trust: TrustRegion | None = None,
-                      lengthscale: np.ndarray | None = None) -> np.ndarray:
+                      lengthscale: np.ndarray | None = None, cov_fraction: float = 0.0) -> np.ndarray:
     """Candidates (k x P, unit view) for one suggestion inside the region of ``path``.
 
     Args:
@@ -70,6 +70,10 @@ def region_candidates(domain: Domain, rng: np.random.Generator, U_all: np.ndarra
         n: candidates to draw; ``local_fraction`` of them are local moves (all of them with ``trust``).
         trust: draw the local moves uniformly inside this TuRBO trust region instead of Gaussian steps;
             ``lengthscale`` (the GP's, one per parameter) shapes it when given.
+
+        cov_fraction: this share of the local moves are Gaussian steps shaped by the covariance of the
+            region's best ``max(10, 2 P)`` observations (numeric dims; an estimation-of-distribution
+            step, as CMA-ES takes: it follows a rotated valley that axis-free steps cross).
 
     Local moves start from ``c`` (half of them) or one of the 5 best; each moves a random subset of
     about 20 numeric parameters; categorical parameters are resampled with probability 0.2 each.
@@ -98,6 +102,15 @@ def region_candidates(domain: Domain, rng: np.random.Generator, U_all: np.ndarra
     loc = base.copy()
     num = mask & numeric[None, :]
     loc[num] = np.clip(base[num] + step[num], 0.0, 1.0)
+    n_cov = int(round(cov_fraction * n_loc)) if trust is None else 0
+    top = order[: max(10, 2 * P)]
+    if n_cov and len(top) >= 5 and numeric.any():
+        T = U_all[top][:, numeric]
+        cov = np.cov(T, rowvar=False).reshape(T.shape[1], T.shape[1]) + 1e-8 * np.eye(T.shape[1])
+        scale = np.exp(rng.uniform(math.log(0.1), math.log(1.0), (n_cov, 1)))
+        z = rng.multivariate_normal(np.zeros(T.shape[1]), cov, size=n_cov, method="cholesky") * scale
+        rows = loc[:n_cov]
+        rows[:, numeric] = np.clip(base[:n_cov][:, numeric] + z, 0.0, 1.0)
     # categorical dims: resampled with probability 0.2 each (keeping the centre's value otherwise)
     cat = (rng.random((n_loc, P)) < 0.2) & ~numeric[None, :]
     loc[cat] = rng.random(int(cat.sum()))

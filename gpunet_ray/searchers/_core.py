@@ -99,6 +99,8 @@ class LAMCTS(ObservedCore):
         acq_discrete: with ``acq_opt="lbfgs"``, the polished points (or the best candidates, without
             continuous dimensions) also climb the acquisition over the discrete dimensions, one value
             change at a time (:func:`~gpunet_ray.searchers._acquisition.discrete_ascent`); default False.
+        cov_fraction: share of the local candidates drawn with the covariance of the region's best
+            observations (:func:`~gpunet_ray.searchers._candidates.region_candidates`); default 0.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -135,6 +137,7 @@ class LAMCTS(ObservedCore):
         global_after: int | None = None,
         exploit_every: int | None = None,
         acq_discrete: bool = False,
+        cov_fraction: float = 0.0,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -143,7 +146,8 @@ class LAMCTS(ObservedCore):
             gp_kernel=gp_kernel, local_fraction=local_fraction, target_transform=target_transform, refine=refine,
             acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
-            exploit_every=exploit_every, acq_discrete=acq_discrete)
+            exploit_every=exploit_every, acq_discrete=acq_discrete,
+            cov_fraction=cov_fraction)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -422,7 +426,7 @@ class LAMCTS(ObservedCore):
             if self._hyper is not None and all(p.kind != "categorical" for p in d.params):
                 ls = self._hyper["lengthscale"]
         C = region_candidates(d, self.rng, U_all, order, c, path, n=o.n_candidates, local_fraction=o.local_fraction,
-                              trust=trust, lengthscale=ls)
+                              trust=trust, lengthscale=ls, cov_fraction=o.cov_fraction)
         self._n_picks += 1
         if o.sampler == "random":
             score = self.rng.random(len(C))

@@ -27,7 +27,7 @@ GP_KERNELS = ("rbf", "matern")
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
-          "exploit_every": None, "acq_discrete": False}
+          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class LAMCTSOptions:
     global_after: int | None = None  # from this many observations on, the region is the whole box (no tree)
     exploit_every: int | None = None  # every k-th model pick maximises the GP's posterior mean, not log-EI
     acq_discrete: bool = False  # the acquisition's polish also climbs over the discrete dimensions
+    cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -101,7 +102,9 @@ class LAMCTSOptions:
         set_(self, "objectives", int(self.objectives))
         for name in ("leaf_size", "gp_max_points", "max_depth", "acq_starts"):
             set_(self, name, int(getattr(self, name)))
-        for name in ("cp", "local_fraction", "acq_radius"):
+        if not 0.0 <= float(self.cov_fraction) <= 1.0:
+            raise ConfigError(f"cov_fraction must be in [0, 1], got {self.cov_fraction}")
+        for name in ("cp", "local_fraction", "acq_radius", "cov_fraction"):
             set_(self, name, float(getattr(self, name)))
         if self.global_after is not None and int(self.global_after) < 0:
             raise ConfigError(f"global_after must be >= 0 or None, got {self.global_after}")
