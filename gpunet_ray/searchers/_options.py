@@ -53,14 +53,14 @@ class LAMCTSOptions:
     target_transform: str = "power"
     refine: bool = False
     acq_opt: str = "lbfgs"
-    acq_starts: int = 3
-    acq_radius: float = 0.1
+    acq_starts: int = 10
+    acq_radius: float = 1.0
     input_warp: bool = False
     mo_acquisition: str = "auto"  # resolved here: "ehvi" with two objectives and a ref_point, else "parego"
     ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
     global_after: int | None = None  # from this many observations on, the region is the whole box (no tree)
-    exploit_every: int | None = None  # every k-th model pick maximises the GP's posterior mean, not log-EI
-    acq_discrete: bool = False  # the acquisition's polish also climbs over the discrete dimensions
+    exploit_every: int | None = 4  # every k-th model pick maximises the GP's posterior mean, not log-EI
+    acq_discrete: bool = True  # the acquisition's polish also climbs over the discrete dimensions
     cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
 
     def __post_init__(self) -> None:
