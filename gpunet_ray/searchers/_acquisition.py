@@ -1,9 +1,11 @@
-"""Acquisition optimisation: log-EI over the region's candidates, then a local polish of the best.
+"""Acquisition optimisation: log-EI over the region's candidates, then a polish of the best.
 
 :func:`maximize_log_ei` scores candidates with log-EI (Ament et al., NeurIPS 2023; :mod:`._gp`),
 optionally adds small perturbations of the 10 best (``refine``) and polishes the ``starts`` best by
 L-BFGS-B within ``radius`` of where they started (``acq_opt="lbfgs"``: :func:`lbfgs_polish`, on the
-generic :func:`polish`, which the EHVI mode uses too).
+generic :func:`polish`, which the EHVI mode uses too); with ``discrete``, the polished points then climb
+over the discrete dimensions (:func:`discrete_ascent`). :func:`maximize_mean` does the same with the
+posterior mean (LA-MCTS's ``exploit_every`` picks).
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ def polish(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.n
            radius: float = 0.1) -> np.ndarray:
     """Polish candidates by L-BFGS-B on an acquisition ``acq`` (unit-view points -> values to
     maximise) over the continuous dims (others fixed), each inside a box of half-width ``radius``
-    (unit coordinates) around it: a local polish of what the region's candidates found, not a global
-    jump (unbounded, EI runs to the box's corners where the GP is most uncertain).
+    (unit coordinates) around it. LA-MCTS's default radius is 1.0 (the whole box) with 10 starts: a
+    small radius (0.1, the earlier default) keeps each suggestion near what the candidates found, which
+    cost it on rotated and higher-dimensional problems (issue 14's ablation, docs/BENCHMARKS.md).
 
     All starts are polished together as one separable problem (the sum of their -acq), so each
     iteration is one ``acq`` call on ``S * (k + 1)`` points (forward-difference gradients over the
