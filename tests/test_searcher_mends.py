@@ -68,7 +68,7 @@ def test_acq_discrete_gets_closer_on_an_all_integer_problem():
                     vals.append(f(c))
                     o.tell(c, vals[-1])
             best[flag].append(min(vals))
-    # measured: with the climb 20, 6, 42; without 42, 40, 136 (seeds 0-2)
+    # measured (defaults of session 7 otherwise): with the climb 57, 2, 53; without 68, 40, 117 (seeds 0-2)
     assert all(a < b for a, b in zip(best[True], best[False]))
     assert sum(best[True]) < 0.5 * sum(best[False])
 
