@@ -3,7 +3,9 @@ old tuning set (never held-out set 2 or 3).
 
 The ``-v1`` runs pin the behaviour from before issue 14's ablation changed the defaults (recorded before
 the core was split into modules; their options restore it, so old behaviour stays reachable); the
-others pin today's defaults (re-recorded when the acquisition defaults changed, issue 14, session 7).
+other single-objective runs pin today's defaults (re-recorded when the acquisition defaults changed,
+issue 14, session 7). The two-objective run is still its first recording: the multi-objective defaults
+did not change.
 A refactor must reproduce them. After an intended change of behaviour, regenerate with
 ``GPUNET_RAY_UPDATE_FIXTURE=1 pytest tests/test_searcher_regression.py`` and say why in the commit.
 """

@@ -78,10 +78,10 @@ class LAMCTS(ObservedCore):
             Jacobian is counted; two fits per refit), ``"copula"`` (rank-Gaussian) or ``"none"``.
         refine: also score 40 small perturbations of each of the 10 best candidates.
         acq_opt: how log-EI is maximised: ``"lbfgs"`` (default: score the region's candidates, then
-            polish the ``acq_starts`` (10) best by L-BFGS-B over the continuous dimensions, each
-            within ``acq_radius`` (1.0, unit coordinates: the whole box) of where it started) or
-            ``"candidates"`` (the best scored candidate). Before issue 14's ablation (docs/BENCHMARKS.md)
-            the defaults were 3 starts within 0.1.
+            polish the ``acq_starts`` best by L-BFGS-B over the continuous dimensions, each within
+            ``acq_radius`` (unit coordinates) of where it started) or ``"candidates"`` (the best scored
+            candidate). Defaults (None): 10 starts within 1.0 (the whole box) with one objective, as
+            issue 14's ablation chose (docs/BENCHMARKS.md); 3 starts within 0.1 with several, as before.
         input_warp: also fit a Kumaraswamy CDF per input dimension with the GP (HEBO's input
             warping; BoTorch's ``Warp``), default False.
         mo_acquisition: with two objectives, ``"ehvi"`` (a GP per objective and the exact expected
@@ -96,11 +96,12 @@ class LAMCTS(ObservedCore):
             BO step, as HEBO and Optuna's GP sampler take). None (default): always the tree's leaf.
         exploit_every: every k-th model pick (counted over the run) maximises the GP's posterior mean
             instead of log-EI (pure exploitation, as HEBO puts its best-predicted point in each batch).
-            Default 4; None: log-EI only (the behaviour before issue 14's ablation).
+            One objective only. Default 4; None: log-EI only (the behaviour before issue 14's ablation).
         acq_discrete: with ``acq_opt="lbfgs"``, the polished points (or the best candidates, without
             continuous dimensions) also climb the acquisition over the discrete dimensions, one value
-            change at a time (:func:`~gpunet_ray.searchers._acquisition.discrete_ascent`); default True
-            (False: the behaviour before issue 14's ablation).
+            change at a time (:func:`~gpunet_ray.searchers._acquisition.discrete_ascent`). Default
+            (None): True with one objective, False with several (False: the behaviour before issue 14's
+            ablation).
         cov_fraction: share of the local candidates drawn with the covariance of the region's best
             observations (:func:`~gpunet_ray.searchers._candidates.region_candidates`); default 0.
 
@@ -131,14 +132,14 @@ class LAMCTS(ObservedCore):
         target_transform: str = "power",
         refine: bool = False,
         acq_opt: str = "lbfgs",
-        acq_starts: int = 10,
-        acq_radius: float = 1.0,
+        acq_starts: int | None = None,
+        acq_radius: float | None = None,
         input_warp: bool = False,
         mo_acquisition: str = "auto",
         ref_point: Sequence[float] | None = None,
         global_after: int | None = None,
         exploit_every: int | None = 4,
-        acq_discrete: bool = True,
+        acq_discrete: bool | None = None,
         cov_fraction: float = 0.0,
     ):
         self.domain = as_domain(domain)

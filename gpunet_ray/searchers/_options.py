@@ -53,14 +53,14 @@ class LAMCTSOptions:
     target_transform: str = "power"
     refine: bool = False
     acq_opt: str = "lbfgs"
-    acq_starts: int = 10
-    acq_radius: float = 1.0
+    acq_starts: int | None = None  # None: 10 with one objective, 3 with several (resolved here)
+    acq_radius: float | None = None  # None: 1.0 (the whole box) with one objective, 0.1 with several
     input_warp: bool = False
     mo_acquisition: str = "auto"  # resolved here: "ehvi" with two objectives and a ref_point, else "parego"
     ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
     global_after: int | None = None  # from this many observations on, the region is the whole box (no tree)
     exploit_every: int | None = 4  # every k-th model pick maximises the GP's posterior mean, not log-EI
-    acq_discrete: bool = True  # the acquisition's polish also climbs over the discrete dimensions
+    acq_discrete: bool | None = None  # the polish also climbs over discrete dims (None: with one objective)
     cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
 
     def __post_init__(self) -> None:
@@ -74,6 +74,12 @@ class LAMCTSOptions:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
             raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
+        # issue 14's ablation chose the single-objective acquisition (a whole-box polish from 10 starts and
+        # a discrete climb); the multi-objective modes keep the settings their own benchmark chose
+        single = int(self.objectives) == 1
+        for name, one, several in (("acq_starts", 10, 3), ("acq_radius", 1.0, 0.1), ("acq_discrete", True, False)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, one if single else several)
         if self.mo_acquisition == "auto":
             object.__setattr__(self, "mo_acquisition",
                                "ehvi" if self.objectives == 2 and self.ref_point is not None else "parego")
