@@ -535,12 +535,14 @@ def test_options_are_one_frozen_dataclass_with_the_constructor_defaults():
 def test_old_state_with_an_options_dict_still_loads():
     """A state written before target_transform/acq_opt existed resumes with raw targets and the
     best scored candidate (what it was written with), not with today's defaults."""
-    a = LAMCTS(sphere_domain(3), seed=2, maximize=False, target_transform="none", acq_opt="candidates")
+    # the behaviour of the first state format: every option added since at its LEGACY value
+    from gpunet_ray.searchers._options import LEGACY
+
+    a = LAMCTS(sphere_domain(3), seed=2, maximize=False, **LEGACY)
     _run(a, sphere, 3, 4)
     state = json.loads(json.dumps(a.state_dict()))
     assert isinstance(state["options"], dict) and state["options"]["target_transform"] == "none"
-    old = {**state, "options": {k: v for k, v in state["options"].items()
-                                if k not in ("target_transform", "refine", "acq_opt", "acq_starts", "acq_radius")}}
+    old = {**state, "options": {k: v for k, v in state["options"].items() if k not in LEGACY}}
     b = LAMCTS(sphere_domain(3), seed=7)
     b.load_state_dict(old)
     assert b.options == a.options
