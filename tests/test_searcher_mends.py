@@ -14,6 +14,7 @@ from gpunet_ray.searchers import LAMCTS, Domain, Param
 from gpunet_ray.searchers import _gp
 from gpunet_ray.searchers._acquisition import discrete_ascent, maximize_mean
 from gpunet_ray.searchers._candidates import region_candidates
+from test_searcher_core import _run  # pytest puts tests/ on sys.path, as test_train relies on for fault_trainable
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -62,12 +63,7 @@ def test_acq_discrete_gets_closer_on_an_all_integer_problem():
         best[flag] = []
         for seed in range(3):
             o = LAMCTS(dom, seed=seed, maximize=False, acq_discrete=flag, target_transform="none")
-            vals = []
-            for _ in range(5):
-                for c in o.ask(8):
-                    vals.append(f(c))
-                    o.tell(c, vals[-1])
-            best[flag].append(min(vals))
+            best[flag].append(min(f(c) for c in _run(o, f, 5, 8)))
     # measured (defaults of session 7 otherwise): with the climb 57, 2, 53; without 68, 40, 117 (seeds 0-2)
     assert all(a < b for a, b in zip(best[True], best[False]))
     assert sum(best[True]) < 0.6 * sum(best[False])  # 112 vs 225: the thin margin of 0.5 left no room
@@ -89,9 +85,7 @@ def test_maximize_mean_returns_the_best_mean_and_exploit_every_counts_picks_acro
         return float(sum((v - 0.3) ** 2 for v in c.values()))
 
     o = LAMCTS(dom, seed=3, maximize=False, exploit_every=2, n_init=8)
-    for _ in range(3):
-        for c in o.ask(4):
-            o.tell(c, sphere(c))
+    _run(o, sphere, 3, 4)
     assert o._n_picks == 4  # two Sobol rounds, then one model round of 4 picks
     state = json.loads(json.dumps(o.state_dict()))
     again = LAMCTS(dom, seed=9)
@@ -131,9 +125,7 @@ def test_cov_fraction_steps_follow_the_valley_of_the_best_points():
 def test_old_states_resume_without_the_mends():
     dom = discrete_domain()
     o = LAMCTS(dom, seed=2, maximize=False, n_init=8)
-    for _ in range(3):
-        for c in o.ask(4):
-            o.tell(c, float(c["k"]))
+    _run(o, lambda c: float(c["k"]), 3, 4)
     state = json.loads(json.dumps(o.state_dict()))
     for k in ("exploit_every", "acq_discrete", "cov_fraction"):
         state["options"].pop(k)

@@ -27,20 +27,14 @@ def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, 
     """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI.
     ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
     climb over the discrete dimensions too (:func:`discrete_ascent`)."""
-    mean, std = gp.predict(domain.unit_to_features(C))
-    score = _gp.log_ei(mean, std, best_f)
+    ei = _log_ei(gp, domain, best_f)
+    score = ei(C)
     # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
     top = C[np.argsort(-score, kind="stable")[:10]]
     R = perturb(domain, rng, top, 40, sigma_range=(0.003, 0.05)) if refine else []
     if acq_opt == "lbfgs":
-        R = lbfgs_polish(gp, domain, top[:starts], best_f, radius=radius)
-        if discrete:
-            R = _climb(lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f), domain, R, top[:starts])
-    if len(R):
-        mR, sR = gp.predict(domain.unit_to_features(R))
-        C = np.vstack([C, R])
-        score = np.concatenate([score, _gp.log_ei(mR, sR, best_f)])
-    return C, score
+        R = _polished(ei, domain, top[:starts], radius, discrete)
+    return _appended(ei, C, score, R)
 
 
 def maximize_mean(gp: "_gp.GP", domain: Domain, C: np.ndarray, *, acq_opt: str, starts: int,
@@ -50,27 +44,44 @@ def maximize_mean(gp: "_gp.GP", domain: Domain, C: np.ndarray, *, acq_opt: str, 
         return gp.predict(domain.unit_to_features(V))[0]
 
     score = mean(C)
-    if acq_opt == "lbfgs":
-        top = C[np.argsort(-score, kind="stable")[:starts]]
-        R = polish(mean, domain, top, radius=radius)
-        if discrete:
-            R = _climb(mean, domain, R, top)
-        if len(R):
-            C, score = np.vstack([C, R]), np.concatenate([score, mean(R)])
-    return C, score
+    R = _polished(mean, domain, C[np.argsort(-score, kind="stable")[:starts]], radius, discrete) \
+        if acq_opt == "lbfgs" else []
+    return _appended(mean, C, score, R)
 
 
-def _climb(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, R: np.ndarray, top: np.ndarray) -> np.ndarray:
-    """The polished points ``R`` plus their discrete ascent (from ``top`` where nothing was polished)."""
+def _log_ei(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:
+    """log-EI over ``best_f`` as a function of unit-view points."""
+    return lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f)
+
+
+def _polished(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, top: np.ndarray, radius: float,
+              discrete: bool) -> np.ndarray:
+    """``top`` polished by L-BFGS-B (:func:`polish`), plus, with ``discrete``, their discrete ascent (from
+    ``top`` itself where nothing was polished: no continuous dimensions)."""
+    R = polish(acq, domain, top, radius=radius)
+    if not discrete:
+        return R
     D = discrete_ascent(acq, domain, R if len(R) else top)
     return np.vstack([R, D]) if len(R) and len(D) else (D if len(D) else R)
+
+
+def _appended(acq: Callable[[np.ndarray], np.ndarray], C: np.ndarray, score: np.ndarray,
+              R) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates with the extra points ``R`` appended, and their scores."""
+    if not len(R):
+        return C, score
+    return np.vstack([C, R]), np.concatenate([score, acq(R)])
+
+
+def _continuous(domain: Domain) -> np.ndarray:
+    """Mask of the continuous dimensions (float and log without a quantum): what L-BFGS-B moves."""
+    return np.array([p.kind in ("float", "log") and not p.q for p in domain.params])
 
 
 def lbfgs_polish(gp: "_gp.GP", domain: Domain, starts: np.ndarray, best_f: float, maxiter: int = 40,
                  radius: float = 0.1) -> np.ndarray:
     """Polish the best candidates by L-BFGS-B on log-EI (:func:`polish`)."""
-    return polish(lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f), domain, starts,
-                  maxiter=maxiter, radius=radius)
+    return polish(_log_ei(gp, domain, best_f), domain, starts, maxiter=maxiter, radius=radius)
 
 
 def polish(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.ndarray, maxiter: int = 40,
@@ -88,7 +99,7 @@ def polish(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.n
     from scipy.optimize import minimize
 
     d = domain
-    cont = np.array([p.kind in ("float", "log") and not p.q for p in d.params])
+    cont = _continuous(d)
     if not cont.any() or not len(starts):
         return np.empty((0, len(d)))
     S, k, h = len(starts), int(cont.sum()), 1e-5
@@ -126,8 +137,8 @@ def discrete_ascent(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, sta
     without discrete dimensions.
     """
     d = domain
-    disc = [j for j, p in enumerate(d.params) if not (p.kind in ("float", "log") and not p.q)]
-    if not disc or not len(starts):
+    disc = np.flatnonzero(~_continuous(d))
+    if not len(disc) or not len(starts):
         return np.empty((0, len(d)))
     X = d.snap(np.asarray(starts, dtype=float))
     cur = acq(X)

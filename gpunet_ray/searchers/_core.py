@@ -40,7 +40,7 @@ from ._domain import as_domain
 from ._observations import Observations, ObservedCore, generator_from_state, safe_json
 from ._options import LAMCTSOptions
 from ._targets import POWER_AUTO_MIN, log_jacobian, resolve, scalarize, warp
-from ._tree import build_tree, clear_virtual, select_path, tree_scores
+from ._tree import Node, build_tree, clear_virtual, select_path, tree_scores
 
 __all__ = ["LAMCTS", "LAMCTSOptions", "as_domain", "POWER_AUTO_MIN"]
 
@@ -276,42 +276,30 @@ class LAMCTS(ObservedCore):
 
     def _model_picks(self, k: int, out: list, batch_keys: set) -> None:
         n = len(self.obs)
-        if self.options.global_after is not None and n >= self.options.global_after:
-            self._global_picks(k, out, batch_keys)
-            return
-        tree = self._get_tree(n)
-        s_tree = self._scores(self._tree_n)
-        scale = float(np.ptp(s_tree)) or 1.0
         U_all = self.obs.unit()
         X_all = self.domain.unit_to_features(U_all)
         Y_int = self.obs.internal()
         feas = self.obs.feasible()
+        if self.options.global_after is not None and n >= self.options.global_after:
+            # the whole box is the region: no tree; the root's path holds every observation
+            tree, whole = None, [(Node(idx=np.arange(n)), -1)]
+        else:
+            tree = self._get_tree(n)
+            scale = float(np.ptp(self._scores(self._tree_n))) or 1.0
         try:
             for _ in range(k):
-                path = select_path(tree, self.options.cp, scale)
-                for node, _side in path:
-                    node.virtual += 1
-                leaf = path[-1][0]
-                flat = self._pick(path, leaf.idx, U_all, X_all, Y_int, feas, batch_keys, out)
+                if tree is None:
+                    path = whole
+                else:
+                    path = select_path(tree, self.options.cp, scale)
+                    for node, _side in path:
+                        node.virtual += 1
+                flat = self._pick(path, path[-1][0].idx, U_all, X_all, Y_int, feas, batch_keys, out)
                 if flat is None or not self.obs.accept(flat, out, batch_keys, self.constraint):
                     return
         finally:
-            clear_virtual(tree)
-
-    def _global_picks(self, k: int, out: list, batch_keys: set) -> None:
-        """``global_after``: ``k`` picks with the whole box as the region (the root's path, every observation)."""
-        from ._tree import Node
-
-        U_all = self.obs.unit()
-        X_all = self.domain.unit_to_features(U_all)
-        Y_int = self.obs.internal()
-        feas = self.obs.feasible()
-        everything = np.arange(len(U_all))
-        root = [(Node(idx=everything, depth=0), -1)]
-        for _ in range(k):
-            flat = self._pick(root, everything, U_all, X_all, Y_int, feas, batch_keys, out)
-            if flat is None or not self.obs.accept(flat, out, batch_keys, self.constraint):
-                return
+            if tree is not None:
+                clear_virtual(tree)
 
     def _fit(self, Xg: np.ndarray, tg: np.ndarray, fg: np.ndarray, width: int, n_feasible: int) -> np.ndarray:
         """The GP's (warped) training targets; refits the hyper-parameters (and the warp's exponent)
