@@ -17,7 +17,7 @@
 * Held-out set 2 (``h2-*``, :mod:`.heldout2`): fixed before any change of the searcher for issue 14
   and run once at the end; never part of ``all``: select it with ``--set heldout2``.
 * Held-out set 3 (``h3-*``, :mod:`.heldout3`): fixed after set 2 was spent, before the next change of
-  the searcher; to be run once, at the end of that work (``--set heldout3``, ``heldout3-mo``).
+  the searcher; run once on 2026-11-30, so now spent (``--set heldout3``, ``heldout3-mo``).
 
 * Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
   ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
