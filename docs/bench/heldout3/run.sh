@@ -2,7 +2,8 @@
 # Held-out set 3 (problems fixed at 5ef90b8), run once: LA-MCTS with the defaults of 12064e0 and every peer,
 # from a clone at that commit. One (evals, searcher, problem) per process; a finished piece's results are copied
 # into runs_<evals>/ (single-objective) or runs_mo_<evals>/ and committed, so an interrupted session loses only
-# the pieces in flight. Two workers (`run.sh A`, `run.sh B`) share the queue through claim folders.
+# the pieces in flight. Workers (`run.sh A`, `run.sh B`) share the queue through claim folders; this session ran
+# A and B from 01:19 UTC and two more B workers from 02:47, when only the long 200-evaluation pieces were left.
 # Eighth session (2026-11-30): the seventh session's peer runs were lost with its machine, so all are run here.
 set -u
 C=/work/h3clone; R=/work/main/docs/bench/heldout3; W=/work/runs/h3
