@@ -2,8 +2,8 @@
 
 :func:`maximize_log_ei` scores candidates with log-EI (Ament et al., NeurIPS 2023; :mod:`._gp`),
 optionally adds small perturbations of the 10 best (``refine``) and polishes the ``starts`` best by
-L-BFGS-B within ``radius`` of where they started (``acq_opt="lbfgs"``: :func:`lbfgs_polish`, on the
-generic :func:`polish`, which the EHVI mode uses too); with ``discrete``, the polished points then climb
+L-BFGS-B within ``radius`` of where they started (``acq_opt="lbfgs"``: the generic :func:`polish` on
+:func:`log_ei_at`; the EHVI mode polishes with it too); with ``discrete``, the polished points then climb
 over the discrete dimensions (:func:`discrete_ascent`). :func:`maximize_mean` does the same with the
 posterior mean (LA-MCTS's ``exploit_every`` picks).
 """
@@ -18,7 +18,7 @@ from . import _gp
 from ._candidates import perturb
 from ._domain import Domain
 
-__all__ = ["maximize_log_ei", "maximize_mean", "lbfgs_polish", "polish"]
+__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
@@ -27,7 +27,7 @@ def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, 
     """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI.
     ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
     climb over the discrete dimensions too (:func:`discrete_ascent`)."""
-    ei = _log_ei(gp, domain, best_f)
+    ei = log_ei_at(gp, domain, best_f)
     score = ei(C)
     # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
     top = C[np.argsort(-score, kind="stable")[:10]]
@@ -49,7 +49,7 @@ def maximize_mean(gp: "_gp.GP", domain: Domain, C: np.ndarray, *, acq_opt: str, 
     return _appended(mean, C, score, R)
 
 
-def _log_ei(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:
+def log_ei_at(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:
     """log-EI over ``best_f`` as a function of unit-view points."""
     return lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f)
 
@@ -76,12 +76,6 @@ def _appended(acq: Callable[[np.ndarray], np.ndarray], C: np.ndarray, score: np.
 def _continuous(domain: Domain) -> np.ndarray:
     """Mask of the continuous dimensions (float and log without a quantum): what L-BFGS-B moves."""
     return np.array([p.kind in ("float", "log") and not p.q for p in domain.params])
-
-
-def lbfgs_polish(gp: "_gp.GP", domain: Domain, starts: np.ndarray, best_f: float, maxiter: int = 40,
-                 radius: float = 0.1) -> np.ndarray:
-    """Polish the best candidates by L-BFGS-B on log-EI (:func:`polish`)."""
-    return polish(_log_ei(gp, domain, best_f), domain, starts, maxiter=maxiter, radius=radius)
 
 
 def polish(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, starts: np.ndarray, maxiter: int = 40,
