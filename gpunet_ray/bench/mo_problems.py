@@ -15,8 +15,8 @@ theirs:
   tiny_latency_ms)``: what a latency-tiered hub search trades; ``ref_point = (40, 1.5 ms)``
   (every random architecture has error < 45 and latency < 1.9 ms); front unknown.
 
-Held-out two-objective problems are in :mod:`.heldout2` (``--set heldout2-mo``) and :mod:`.heldout3`
-(``--set heldout3-mo``).
+Held-out two-objective problems are in :mod:`.heldout2` (``--set heldout2-mo``), :mod:`.heldout3`
+(``--set heldout3-mo``) and :mod:`.heldout4` (``--set heldout4-mo``).
 """
 
 from __future__ import annotations
