@@ -134,3 +134,17 @@ def test_old_states_resume_without_the_mends():
     old.load_state_dict(state)
     assert (old.options.exploit_every, old.options.acq_discrete, old.options.cov_fraction) == (None, False, 0.0)
     assert old._n_picks == 0
+
+
+def test_the_constructor_and_the_options_dataclass_declare_the_same_defaults():
+    """Every option is a keyword of ``LAMCTS`` with the default of ``LAMCTSOptions`` (two places hold
+    them; this keeps them one in meaning: issue 14 found fallbacks that disagreed with the constructor)."""
+    import dataclasses
+    import inspect
+
+    from gpunet_ray.searchers._options import LAMCTSOptions
+
+    sig = inspect.signature(LAMCTS.__init__).parameters
+    fields = {f.name: f.default for f in dataclasses.fields(LAMCTSOptions)}
+    assert set(fields) == set(sig) - {"self", "domain", "seed", "constraint"}
+    assert {n: sig[n].default for n in fields} == fields
