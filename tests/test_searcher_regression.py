@@ -1,9 +1,10 @@
 """Behaviour pin of the LA-MCTS core: the first ~30 suggestions of fixed-seed runs on problems of the
 old tuning set (never held-out set 2 or 3).
 
-The ``-v1`` runs pin the behaviour from before issue 14's ablation changed the defaults (their options
-restore it, so old behaviour stays reachable); the other single-objective runs pin today's defaults
-(issue 14, session 7). The two-objective run pins the multi-objective defaults.
+The ``-v1`` runs pin the behaviour from before issue 14's ablation changed the acquisition defaults
+(session 7), the ``-v2`` runs the session-7 defaults, before the one-objective kernel became Matern 5/2
+(session 9); their options restore it, so old behaviour stays reachable. The other single-objective runs
+pin today's defaults; the two-objective run pins the multi-objective defaults (unchanged since session 7).
 
 **Pins are per arithmetic.** The model-based suggestions come out of L-BFGS-B runs on a GP fit, and
 those stop where their tolerances say: a last-bit difference in a BLAS kernel or a vectorised ``exp``
@@ -52,14 +53,20 @@ FIXTURE = Path(__file__).with_name("fixtures") / "lamcts_suggestions.json"
 #: the two recorded machines), a change of the GP, the acquisition or the tree moves it by far more
 FIRST_MODEL_TOL = 1e-2
 
-#: the acquisition options before issue 14's ablation changed their defaults
-V1 = {"acq_starts": 3, "acq_radius": 0.1, "exploit_every": None, "acq_discrete": False}
+#: the acquisition options before issue 14's ablation changed their defaults (session 7), and the kernel
+V1 = {"acq_starts": 3, "acq_radius": 0.1, "exploit_every": None, "acq_discrete": False, "gp_kernel": "rbf"}
+#: the defaults of session 7 (before session 9's ablation made Matern 5/2 the one-objective kernel)
+V2 = {"gp_kernel": "rbf"}
 
 #: name -> (problem, options, seed, batch, suggestions, objectives, resume_at)
 RUNS = {
     "hartmann6-v1": ("hartmann6", V1, 0, 4, 32, 1, None),
     "mixed8-v1": ("mixed8", V1, 1, 4, 32, 1, 16),
     "tiny-gpunet-v1": ("tiny-gpunet", V1, 2, 4, 28, 1, None),
+    "hartmann6-v2": ("hartmann6", V2, 0, 4, 32, 1, None),
+    "mixed8-v2": ("mixed8", V2, 1, 4, 32, 1, 16),
+    "tiny-gpunet-v2": ("tiny-gpunet", V2, 2, 4, 28, 1, None),
+    "hartmann6-turbo-v2": ("hartmann6", {**V2, "sampler": "turbo"}, 3, 4, 28, 1, None),
     "hartmann6": ("hartmann6", {}, 0, 4, 32, 1, None),
     "mixed8": ("mixed8", {}, 1, 4, 32, 1, 16),  # with a JSON state round trip after 16 suggestions
     "tiny-gpunet": ("tiny-gpunet", {}, 2, 4, 28, 1, None),  # infeasible results

@@ -68,7 +68,8 @@ class LAMCTS(ObservedCore):
         n_candidates: candidates scored per suggestion (default ``min(2000, 100 * P + 500)``).
         gp_max_points: bound on the GP training set (nearest to the leaf's best point).
         max_depth: tree depth bound.
-        gp_kernel: ``"rbf"`` or ``"matern"`` for the GP.
+        gp_kernel: ``"rbf"`` or ``"matern"`` (5/2) for the GP; None: ``"matern"`` with one objective
+            (issue 14's session-9 ablation), ``"rbf"`` with several.
         local_fraction: share of the candidates that are local moves (the rest: uniform).
         target_transform: ``"power"`` (default: a power warp of the feasible GP targets with the
             exponent by maximum likelihood, as HEBO does: Box-Cox on positive losses, which turns an
@@ -127,7 +128,7 @@ class LAMCTS(ObservedCore):
         n_candidates: int | None = None,
         gp_max_points: int = 200,
         max_depth: int = 6,
-        gp_kernel: str = "rbf",
+        gp_kernel: str | None = None,
         local_fraction: float = 0.8,
         target_transform: str = "power",
         refine: bool = False,
