@@ -148,3 +148,20 @@ def test_the_constructor_and_the_options_dataclass_declare_the_same_defaults():
     fields = {f.name: f.default for f in dataclasses.fields(LAMCTSOptions)}
     assert set(fields) == set(sig) - {"self", "domain", "seed", "constraint"}
     assert {n: sig[n].default for n in fields} == fields
+
+
+def test_the_kernel_resolves_by_the_number_of_objectives_and_a_saved_one_is_kept():
+    dom = Domain((Param("x", "float", low=0.0, high=1.0), Param("y", "float", low=0.0, high=1.0)))
+    assert LAMCTS(dom, seed=0).options.gp_kernel == "matern"  # session 9's ablation
+    assert LAMCTS(dom, seed=0, objectives=2, maximize=(True, True)).options.gp_kernel == "rbf"
+    assert LAMCTS(dom, seed=0, gp_kernel="rbf").options.gp_kernel == "rbf"
+    old = LAMCTS(dom, seed=0, gp_kernel="rbf")
+    for _ in range(3):
+        for c in old.ask(4):
+            old.tell(c, -(c["x"] - 0.3) ** 2 - (c["y"] - 0.6) ** 2)
+    new = LAMCTS(dom, seed=1)
+    new.load_state_dict(json.loads(json.dumps(old.state_dict())))
+    assert new.options.gp_kernel == "rbf"  # a state resumes with the kernel it was written with
+    assert new.ask(2) == old.ask(2)
+    with pytest.raises(ConfigError, match="gp_kernel"):
+        LAMCTS(dom, gp_kernel="linear")
