@@ -1,6 +1,6 @@
 """Held-out set 4: each problem evaluates, is deterministic, has the declared dimensions, and its optimum
-(or documented reference) is right. No searcher runs on this set here (it is to be run once, at the end
-of the next change of the searcher): a handful of evaluations per problem only."""
+(or documented reference) is right. No searcher runs on this set here (it is run once, by docs/bench/heldout4/run.sh): a handful of
+evaluations per problem only."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@
 * Held-out set 3 (``h3-*``, :mod:`.heldout3`): fixed after set 2 was spent, before the next change of
   the searcher; run once on 2026-11-30, so now spent (``--set heldout3``, ``heldout3-mo``).
 * Held-out set 4 (``h4-*``, :mod:`.heldout4`): fixed after set 3 was spent, before the next change of
-  the searcher; to be run once, at the end of that change (``--set heldout4``, ``heldout4-mo``).
+  the searcher (session 9's kernel); its run started on 2026-11-30 (``--set heldout4``, ``heldout4-mo``).
 
 * Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
   ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
