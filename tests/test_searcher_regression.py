@@ -167,6 +167,7 @@ def _describe_machine() -> str:
             f"torch {torch.__version__} (CPU capability {torch.backends.cpu.get_cpu_capability()})")
 
 
+@functools.lru_cache(maxsize=None)  # once per session, not once per parametrized test
 def _record(mode: str) -> None:
     runs = {k: [list(r) for r in _got(k)] for k in RUNS}
     mine = {"recorded_on": _describe_machine(), "runs": runs}

@@ -104,14 +104,14 @@ def _bbob(name: str, kind: str, d: int) -> Problem:
     elif kind == "gallagher":  # f21
         n = 101
         alphas = np.concatenate([[1000.0], 1000.0 ** (2.0 * rng.permutation(n - 1) / (n - 2))])
-        cs = [_lam(a, d)[rng.permutation(d)] / a ** 0.25 for a in alphas]
+        cs = np.vstack([_lam(a, d)[rng.permutation(d)] / a ** 0.25 for a in alphas])  # (n, d), built once
         ys = np.vstack([rng.uniform(-4.0, 4.0, d), rng.uniform(-4.9, 4.9, (n - 1, d))])
         x_opt = ys[0]
         ws = np.concatenate([[10.0], 1.1 + 8.0 * np.arange(n - 1) / (n - 2)])
 
         def f(x):
             u = (R @ (x[None, :] - ys).T).T  # (n, d)
-            g = np.max(ws * np.exp(-0.5 / d * np.sum(np.vstack(cs) * u * u, axis=1)))
+            g = np.max(ws * np.exp(-0.5 / d * np.sum(cs * u * u, axis=1)))
             return float(_t_osz(np.array([10.0 - g]))[0] ** 2 + _f_pen(x))
     elif kind == "katsuura":  # f23
         lam = _lam(100.0, d)
@@ -119,7 +119,8 @@ def _bbob(name: str, kind: str, d: int) -> Problem:
 
         def f(x):
             z = Q @ (lam * (R @ (x - x_opt)))
-            t = np.abs(np.outer(z, pw) - np.round(np.outer(z, pw))) / pw  # (d, 32)
+            zp = np.outer(z, pw)
+            t = np.abs(zp - np.round(zp)) / pw  # (d, 32)
             prod = np.prod((1.0 + np.arange(1, d + 1) * t.sum(axis=1)) ** (10.0 / d ** 1.2))
             return float(10.0 / d ** 2 * (prod - 1.0) + _f_pen(x))
     else:  # pragma: no cover - a typo in the table below
