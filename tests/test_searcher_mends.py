@@ -165,3 +165,32 @@ def test_the_kernel_resolves_by_the_number_of_objectives_and_a_saved_one_is_kept
     assert new.ask(2) == old.ask(2)
     with pytest.raises(ConfigError, match="gp_kernel"):
         LAMCTS(dom, gp_kernel="linear")
+
+
+def test_global_after_auto_resolves_by_the_number_of_objectives_and_a_saved_value_is_kept():
+    """Session 10's ablation: with one objective the tree picks the region for the first 100 observations,
+    the whole box after (``global_after="auto"`` -> 100); with several it never switches."""
+    from gpunet_ray.searchers._options import GLOBAL_AFTER, LAMCTSOptions
+
+    dom = Domain((Param("x", "float", low=0.0, high=1.0), Param("y", "float", low=0.0, high=1.0)))
+    assert GLOBAL_AFTER == 100 and LAMCTS(dom, seed=0).options.global_after == GLOBAL_AFTER
+    assert LAMCTS(dom, seed=0, objectives=2, maximize=(True, True)).options.global_after is None
+    assert LAMCTS(dom, seed=0, global_after=None).options.global_after is None
+    assert LAMCTSOptions().to_dict()["global_after"] == GLOBAL_AFTER  # a state holds the resolved value
+    for bad in ("never", -1):
+        with pytest.raises(ConfigError, match="global_after"):
+            LAMCTS(dom, global_after=bad)
+    # below the switch the default suggests exactly what the tree-only searcher does
+    a, b = LAMCTS(dom, seed=3), LAMCTS(dom, seed=3, global_after=None)
+    for _ in range(4):
+        ca, cb = a.ask(4), b.ask(4)
+        assert ca == cb
+        for c in ca:
+            v = -(c["x"] - 0.3) ** 2 - (c["y"] - 0.6) ** 2
+            a.tell(c, v)
+            b.tell(c, v)
+    # a state written with the tree only (global_after None) resumes without the switch
+    state = json.loads(json.dumps(b.state_dict()))
+    again = LAMCTS(dom, seed=9)
+    again.load_state_dict(state)
+    assert again.options.global_after is None and again.ask(2) == b.ask(2)

@@ -94,7 +94,9 @@ class LAMCTS(ObservedCore):
         global_after: from this many observations on, every suggestion treats the whole box as its
             region: no tree, the centre is the best observation, the GP is fitted on the
             ``gp_max_points`` observations nearest to it and the candidates are not filtered (a global
-            BO step, as HEBO and Optuna's GP sampler take). None (default): always the tree's leaf.
+            BO step, as HEBO and Optuna's GP sampler take). None: always the tree's leaf. ``"auto"``
+            (default): 100 with one objective (issue 14's session-10 ablation: the tree picks the region
+            for the first 100 evaluations, the whole box after), None with several.
         exploit_every: every k-th model pick (counted over the run) maximises the GP's posterior mean
             instead of log-EI (pure exploitation, as HEBO puts its best-predicted point in each batch).
             One objective only. Default 4; None: log-EI only (the behaviour before issue 14's ablation).
@@ -138,7 +140,7 @@ class LAMCTS(ObservedCore):
         input_warp: bool = False,
         mo_acquisition: str = "auto",
         ref_point: Sequence[float] | None = None,
-        global_after: int | None = None,
+        global_after: int | str | None = "auto",
         exploit_every: int | None = 4,
         acq_discrete: bool | None = None,
         cov_fraction: float = 0.0,

@@ -23,6 +23,10 @@ ACQ_OPTS = ("candidates", "lbfgs")
 MO_ACQUISITIONS = ("auto", "parego", "ehvi")
 GP_KERNELS = ("rbf", "matern")
 
+#: ``global_after="auto"`` with one objective: from this many observations on, whole-box BO steps (issue
+#: 14's session-10 ablation on 41 tuning problems, docs/BENCHMARKS.md).
+GLOBAL_AFTER = 100
+
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
@@ -35,9 +39,9 @@ class LAMCTSOptions:
     """Options of :class:`~gpunet_ray.searchers.LAMCTS` (see its docstring for their meaning).
 
     ``n_init`` and ``n_candidates`` may be None (sized from the number of parameters by
-    :meth:`resolved`); ``acq_starts``, ``acq_radius``, ``acq_discrete`` and ``gp_kernel`` given as None
-    are resolved at construction by the number of objectives, and ``mo_acquisition="auto"`` by the
-    reference point (so ``dataclasses.replace(options, objectives=2)`` keeps the one-objective values:
+    :meth:`resolved`); ``acq_starts``, ``acq_radius``, ``acq_discrete`` and ``gp_kernel`` given as None,
+    and ``global_after="auto"``, are resolved at construction by the number of objectives, and
+    ``mo_acquisition="auto"`` by the reference point (so ``dataclasses.replace(options, objectives=2)`` keeps the one-objective values:
     build new options instead); every other field is the value used.
     """
 
@@ -61,7 +65,8 @@ class LAMCTSOptions:
     input_warp: bool = False
     mo_acquisition: str = "auto"  # resolved here: "ehvi" with two objectives and a ref_point, else "parego"
     ref_point: tuple | None = None  # with "ehvi": the hypervolume's reference (None: inferred from the front)
-    global_after: int | None = None  # from this many observations on, the region is the whole box (no tree)
+    global_after: int | str | None = "auto"  # from this many observations on, the region is the whole box (no
+    # tree); None: never; "auto": 100 with one objective (session 10's ablation), never with several
     exploit_every: int | None = 4  # every k-th model pick maximises the GP's posterior mean, not log-EI
     acq_discrete: bool | None = None  # the polish also climbs over discrete dims (None: with one objective)
     cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
@@ -85,6 +90,8 @@ class LAMCTSOptions:
                                    ("gp_kernel", "matern", "rbf")):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, one if single else several)
+        if self.global_after == "auto":
+            object.__setattr__(self, "global_after", GLOBAL_AFTER if single else None)
         if self.mo_acquisition == "auto":
             object.__setattr__(self, "mo_acquisition",
                                "ehvi" if self.objectives == 2 and self.ref_point is not None else "parego")
@@ -117,8 +124,8 @@ class LAMCTSOptions:
             raise ConfigError(f"cov_fraction must be in [0, 1], got {self.cov_fraction}")
         for name in ("cp", "local_fraction", "acq_radius", "cov_fraction"):
             set_(self, name, float(getattr(self, name)))
-        if self.global_after is not None and int(self.global_after) < 0:
-            raise ConfigError(f"global_after must be >= 0 or None, got {self.global_after}")
+        if self.global_after is not None and (isinstance(self.global_after, str) or int(self.global_after) < 0):
+            raise ConfigError(f"global_after must be >= 0, None or 'auto', got {self.global_after!r}")
         if self.exploit_every is not None and int(self.exploit_every) < 1:
             raise ConfigError(f"exploit_every must be >= 1 or None, got {self.exploit_every}")
         for name in ("n_init", "n_candidates", "global_after", "exploit_every"):
