@@ -21,7 +21,7 @@
 * Held-out set 4 (``h4-*``, :mod:`.heldout4`): fixed after set 3 was spent, before the next change of
   the searcher (session 9's kernel); run once from 2026-11-30 (``--set heldout4``, ``heldout4-mo``).
 * Held-out set 5 (``h5-*``, :mod:`.heldout5`): fixed once set 4 was run, before the next change of the
-  searcher; not run (``--set heldout5``, ``heldout5-mo``).
+  searcher; its run-once run started on 2026-11-30 (``--set heldout5``, ``heldout5-mo``).
 
 * Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
   ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
