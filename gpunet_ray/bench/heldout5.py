@@ -62,6 +62,7 @@ from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
 from .heldout2 import _box, _f_pen, _lam, _nas, _rotation, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
+from .heldout4 import _space
 
 __all__ = ["SEED", "HELDOUT5", "HELDOUT5_MO", "PROBLEMS", "accuracy_model5", "FUSEDWIDE_SPACE_YAML",
            "FUSEDWIDE_REFERENCE", "EDGECPU_SPACE_YAML", "EDGECPU_REFERENCE"]
@@ -323,14 +324,6 @@ EDGECPU_REFERENCE = {
 
 FUSEDWIDE_BUDGET_MS, FUSEDWIDE_MAX_PARAMS = 0.7, 20_000_000
 EDGECPU_BUDGET_MS, EDGECPU_MAX_PEAK_MB = 3.5, 3.0
-
-
-def _space(yaml_text: str):
-    import yaml
-
-    from gpunet_ray.search_space import SearchSpace
-
-    return SearchSpace.from_dict(yaml.safe_load(yaml_text))
 
 
 def fusedwide_space():
