@@ -16,7 +16,8 @@ theirs:
   (every random architecture has error < 45 and latency < 1.9 ms); front unknown.
 
 Held-out two-objective problems are in :mod:`.heldout2` (``--set heldout2-mo``), :mod:`.heldout3`
-(``--set heldout3-mo``), :mod:`.heldout4` (``--set heldout4-mo``) and :mod:`.heldout5` (``--set heldout5-mo``).
+(``--set heldout3-mo``), :mod:`.heldout4` (``--set heldout4-mo``), :mod:`.heldout5` (``--set heldout5-mo``)
+and :mod:`.heldout6` (``--set heldout6-mo``).
 """
 
 from __future__ import annotations
