@@ -167,6 +167,78 @@ def test_the_kernel_resolves_by_the_number_of_objectives_and_a_saved_one_is_kept
         LAMCTS(dom, gp_kernel="linear")
 
 
+def test_matern32_kernel_is_gpytorchs_and_the_searcher_runs_with_it():
+    """``gp_kernel="matern32"`` (HEBO's Matern 3/2): the numpy posterior's kernel is GPyTorch's Matern
+    (nu = 1.5) at the fitted lengthscales, and a search with it runs, resumes and repeats."""
+    import torch
+    from gpytorch.kernels import MaternKernel
+
+    from gpunet_ray.searchers import _gp
+
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 3))
+    y = np.abs(X - 0.4).sum(1)  # a kinked bowl
+    hyper = _gp.fit_hyper(X, y, kernel="matern32", seed=2)
+    assert hyper["kernel"] == "matern32" and len(hyper["lengthscale"]) == 3
+    k = MaternKernel(nu=1.5, ard_num_dims=3)
+    k.lengthscale = torch.tensor([hyper["lengthscale"]], dtype=torch.double)
+    k = k.double()
+    T = rng.random((7, 3))
+    ref = k(torch.as_tensor(T), torch.as_tensor(X)).to_dense().detach().numpy()
+    np.testing.assert_allclose(_gp._kernel(T, X, np.asarray(hyper["lengthscale"]), "matern32"), ref, atol=1e-10)
+    mean, sd = _gp.GP(X, y, hyper).predict(X[:5])
+    np.testing.assert_allclose(mean, y[:5], atol=0.05 * np.ptp(y))  # it interpolates its data
+
+    dom = Domain((Param("x", "float", low=0.0, high=1.0), Param("y", "float", low=0.0, high=1.0)))
+    a = LAMCTS(dom, seed=3, gp_kernel="matern32", n_init=6)
+    for _ in range(4):
+        for c in a.ask(3):
+            a.tell(c, -abs(c["x"] - 0.3) - abs(c["y"] - 0.6))
+    b = LAMCTS(dom, seed=9)
+    b.load_state_dict(json.loads(json.dumps(a.state_dict())))
+    assert b.options.gp_kernel == "matern32" and b.ask(2) == a.ask(2)
+
+
+def test_mace_picks_from_the_front_of_ei_pi_and_ucb():
+    """``acquisition="mace"`` (HEBO's): the pick is a member of the candidates' Pareto front on log-EI,
+    log-PI and UCB, chosen by the core's generator; the front itself is exact."""
+    from gpunet_ray.searchers import _gp
+    from gpunet_ray.searchers._acquisition import mace_scores, pareto_mask
+
+    rng = np.random.default_rng(4)
+    F = rng.normal(size=(300, 3))
+    F[:, 2] = F[:, 0] + 0.1 * F[:, 2]  # correlated, as the three criteria are
+    keep = pareto_mask(F, chunk=64)
+    for i in range(len(F)):
+        dominated = ((F >= F[i]).all(1) & (F > F[i]).any(1)).any()
+        assert keep[i] == (not dominated)
+    assert 0 < keep.sum() < len(F)
+
+    dom = Domain(tuple(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(3)))
+    X = rng.random((25, 3))
+    y = -((X - 0.3) ** 2).sum(1)
+    gp = _gp.GP(X, y, _gp.fit_hyper(X, y, seed=1))
+    C = rng.random((400, 3))
+    s1 = mace_scores(gp, dom, C, float(y.max()), 25, np.random.default_rng(0))
+    s2 = mace_scores(gp, dom, C, float(y.max()), 25, np.random.default_rng(1))
+    assert (s1 >= 2.0).sum() == (s2 >= 2.0).sum() > 1  # the same front, in two random orders
+    assert np.argmax(s1) != np.argmax(s2) or (s1 >= 2.0).sum() == 1
+    mu, sd = gp.predict(dom.unit_to_features(C))
+    ei = _gp.log_ei(mu, sd, float(y.max()))
+    pi = (mu - float(y.max())) / sd
+    assert s1[np.argmax(ei)] >= 2.0 and s1[np.argmax(pi)] >= 2.0  # the best by EI and by PI are on the front
+
+    a = LAMCTS(dom, seed=3, acquisition="mace", n_init=6)
+    for _ in range(4):
+        for c in a.ask(3):
+            a.tell(c, -sum((c[f"x{i}"] - 0.3) ** 2 for i in range(3)))
+    b = LAMCTS(dom, seed=9)
+    b.load_state_dict(json.loads(json.dumps(a.state_dict())))
+    assert b.options.acquisition == "mace" and b.ask(2) == a.ask(2)
+    with pytest.raises(ConfigError, match="acquisition"):
+        LAMCTS(dom, acquisition="ucb")
+
+
 def test_global_after_auto_resolves_by_the_number_of_objectives_and_a_saved_value_is_kept():
     """Session 10's ablation: with one objective the tree picks the region for the first 100 observations,
     the whole box after (``global_after="auto"`` -> 100); with several it never switches."""

@@ -18,7 +18,7 @@ from . import _gp
 from ._candidates import perturb
 from ._domain import Domain
 
-__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish"]
+__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scores", "pareto_mask"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
@@ -47,6 +47,38 @@ def maximize_mean(gp: "_gp.GP", domain: Domain, C: np.ndarray, *, acq_opt: str, 
     R = _polished(mean, domain, C[np.argsort(-score, kind="stable")[:starts]], radius, discrete) \
         if acq_opt == "lbfgs" else []
     return _appended(mean, C, score, R)
+
+
+def mace_scores(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, n_obs: int,
+                rng: np.random.Generator) -> np.ndarray:
+    """HEBO's MACE pick (Cowen-Rivers et al., JAIR 2022) over the candidates ``C``: the points that no
+    other candidate beats on log-EI, log-PI and UCB at once (UCB's ``kappa`` grows with the number of
+    observations ``n_obs``, as in HEBO) come first, in a random order drawn from ``rng``; the rest
+    follow by log-EI. Returns scores whose descending order is that preference."""
+    from scipy.special import log_ndtr
+
+    mu, sd = gp.predict(domain.unit_to_features(C))
+    sd = np.maximum(sd, 1e-12)
+    lei = _gp.log_ei(mu, sd, best_f)
+    lpi = log_ndtr((mu - best_f) / sd)
+    P = len(domain)
+    kappa = np.sqrt((2.0 + P / 2.0) * np.log(max(1, n_obs)) + np.log(np.pi ** 2 / 0.01))
+    F = np.column_stack([lei, lpi, mu + kappa * sd])
+    front = pareto_mask(F)
+    rank = np.argsort(np.argsort(lei, kind="stable"), kind="stable") / max(1, len(C))  # [0, 1)
+    return np.where(front, 2.0 + rng.random(len(C)), rank)
+
+
+def pareto_mask(F: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Rows of ``F`` (n x m, maximised) that no other row weakly beats everywhere and strictly somewhere."""
+    F = np.asarray(F, dtype=float)
+    keep = np.ones(len(F), dtype=bool)
+    for s in range(0, len(F), chunk):
+        A = F[s:s + chunk]
+        ge = (F[None, :, :] >= A[:, None, :]).all(2)
+        gt = (F[None, :, :] > A[:, None, :]).any(2)
+        keep[s:s + chunk] = ~(ge & gt).any(1)
+    return keep
 
 
 def log_ei_at(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:

@@ -34,7 +34,7 @@ import numpy as np
 from gpunet_ray.errors import ConfigError
 
 from . import _gp
-from ._acquisition import maximize_log_ei, maximize_mean
+from ._acquisition import mace_scores, maximize_log_ei, maximize_mean
 from ._candidates import TrustRegion, region_candidates
 from ._domain import as_domain
 from ._observations import Observations, ObservedCore, generator_from_state, safe_json
@@ -68,8 +68,8 @@ class LAMCTS(ObservedCore):
         n_candidates: candidates scored per suggestion (default ``min(2000, 100 * P + 500)``).
         gp_max_points: bound on the GP training set (nearest to the leaf's best point).
         max_depth: tree depth bound.
-        gp_kernel: ``"rbf"`` or ``"matern"`` (5/2) for the GP; None: ``"matern"`` with one objective
-            (issue 14's session-9 ablation), ``"rbf"`` with several.
+        gp_kernel: ``"rbf"``, ``"matern"`` (5/2) or ``"matern32"`` (3/2, HEBO's) for the GP; None:
+            ``"matern"`` with one objective (issue 14's session-9 ablation), ``"rbf"`` with several.
         local_fraction: share of the candidates that are local moves (the rest: uniform).
         target_transform: ``"power"`` (default: a power warp of the feasible GP targets with the
             exponent by maximum likelihood, as HEBO does: Box-Cox on positive losses, which turns an
@@ -107,6 +107,10 @@ class LAMCTS(ObservedCore):
             ablation).
         cov_fraction: share of the local candidates drawn with the covariance of the region's best
             observations (:func:`~gpunet_ray.searchers._candidates.region_candidates`); default 0.
+        acquisition: with one objective, how a model pick is chosen among the (polished) candidates:
+            ``"ei"`` (default: the largest log-EI) or ``"mace"`` (HEBO's: a random member of the
+            candidates' Pareto front on log-EI, log-PI and UCB:
+            :func:`~gpunet_ray.searchers._acquisition.mace_scores`).
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -144,6 +148,7 @@ class LAMCTS(ObservedCore):
         exploit_every: int | None = 4,
         acq_discrete: bool | None = None,
         cov_fraction: float = 0.0,
+        acquisition: str = "ei",
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -153,7 +158,7 @@ class LAMCTS(ObservedCore):
             acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
-            cov_fraction=cov_fraction)
+            cov_fraction=cov_fraction, acquisition=acquisition)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -428,9 +433,12 @@ class LAMCTS(ObservedCore):
             C, score = maximize_mean(_gp.GP(Xg, tg, self._hyper), d, C, acq_opt=o.acq_opt, starts=o.acq_starts,
                                      radius=o.acq_radius, discrete=o.acq_discrete)
         else:
-            C, score = maximize_log_ei(_gp.GP(Xg, tg, self._hyper), d, C, best_f, self.rng, acq_opt=o.acq_opt,
+            gp = _gp.GP(Xg, tg, self._hyper)
+            C, score = maximize_log_ei(gp, d, C, best_f, self.rng, acq_opt=o.acq_opt,
                                        refine=o.refine, starts=o.acq_starts, radius=o.acq_radius,
                                        discrete=o.acq_discrete)
+            if o.acquisition == "mace" and o.objectives == 1:
+                score = mace_scores(gp, d, C, best_f, len(self.obs), self.rng)
             if o.mo_acquisition == "ehvi":
                 C, score = self._ehvi(C, score, X_all[gp_idx], Y_int[gp_idx], feas[gp_idx], Y_int, feas,
                                       pend + list(out))

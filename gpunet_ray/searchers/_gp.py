@@ -19,7 +19,7 @@ from scipy.special import erfcx, log_ndtr
 
 __all__ = ["GPHyper", "fit_hyper", "GP", "log_ei", "standardize", "kumaraswamy", "WARP_EPS"]
 
-GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern",
+GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern"|"matern32",
 #                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp)}
 
 #: BoTorch's Warp maps the unit cube to [eps, 1 - eps] before the Kumaraswamy CDF.
@@ -79,6 +79,15 @@ def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHy
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 
         kw["covar_module"] = get_covar_module_with_dim_scaled_prior(ard_num_dims=D, use_rbf_kernel=False)
+    elif kernel == "matern32":  # the same dimension-scaled prior as BoTorch's, on a rougher Matern (nu = 3/2)
+        from gpytorch.constraints import GreaterThan
+        from gpytorch.kernels import MaternKernel
+        from gpytorch.priors import LogNormalPrior
+
+        prior = LogNormalPrior(loc=math.sqrt(2.0) + 0.5 * math.log(D), scale=math.sqrt(3.0))
+        kw["covar_module"] = MaternKernel(nu=1.5, ard_num_dims=D, lengthscale_prior=prior,
+                                          lengthscale_constraint=GreaterThan(2.5e-2, transform=None,
+                                                                             initial_value=prior.mode))
     if input_warp:
         from botorch.models.transforms.input import Warp
         from gpytorch.priors import LogNormalPrior
@@ -118,6 +127,9 @@ def _kernel(A: np.ndarray, B: np.ndarray, ls: np.ndarray, kind: str) -> np.ndarr
     if kind == "matern":
         r = np.sqrt(5.0 * d2)
         return (1.0 + r + r * r / 3.0) * np.exp(-r)
+    if kind == "matern32":
+        r = np.sqrt(3.0 * d2)
+        return (1.0 + r) * np.exp(-r)
     return np.exp(-0.5 * d2)
 
 

@@ -21,7 +21,8 @@ __all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY"]
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
 MO_ACQUISITIONS = ("auto", "parego", "ehvi")
-GP_KERNELS = ("rbf", "matern")
+ACQUISITIONS = ("ei", "mace")
+GP_KERNELS = ("rbf", "matern", "matern32")
 
 #: ``global_after="auto"`` with one objective: from this many observations on, whole-box BO steps (issue
 #: 14's session-10 ablation on 41 tuning problems, docs/BENCHMARKS.md).
@@ -31,7 +32,7 @@ GLOBAL_AFTER = 100
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
-          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0}
+          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class LAMCTSOptions:
     n_candidates: int | None = None
     gp_max_points: int = 200
     max_depth: int = 6
-    gp_kernel: str | None = None  # None: "matern" (5/2) with one objective, "rbf" with several
+    gp_kernel: str | None = None  # None: "matern" (5/2) with one objective, "rbf" with several; or "matern32"
     local_fraction: float = 0.8
     target_transform: str = "power"
     refine: bool = False
@@ -70,6 +71,7 @@ class LAMCTSOptions:
     exploit_every: int | None = 4  # every k-th model pick maximises the GP's posterior mean, not log-EI
     acq_discrete: bool | None = None  # the polish also climbs over discrete dims (None: with one objective)
     cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
+    acquisition: str = "ei"  # one objective: "ei" (log-EI) or "mace" (HEBO's log-EI / log-PI / UCB front)
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -80,6 +82,8 @@ class LAMCTSOptions:
             raise ConfigError(f"target_transform must be one of {TARGET_TRANSFORMS}, got {self.target_transform!r}")
         if self.acq_opt not in ACQ_OPTS:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
+        if self.acquisition not in ACQUISITIONS:
+            raise ConfigError(f"acquisition must be one of {ACQUISITIONS}, got {self.acquisition!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
             raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
         # issue 14's ablations chose the single-objective acquisition (a whole-box polish from 10 starts and
@@ -106,7 +110,7 @@ class LAMCTSOptions:
                 raise ConfigError(f"ref_point must be numbers, got {self.ref_point!r}") from None
             object.__setattr__(self, "ref_point", ref)
         if self.gp_kernel not in GP_KERNELS:
-            raise ConfigError(f"gp_kernel must be 'rbf' or 'matern', got {self.gp_kernel!r}")
+            raise ConfigError(f"gp_kernel must be one of {GP_KERNELS}, got {self.gp_kernel!r}")
         maximize = self.maximize
         if isinstance(maximize, (bool, np.bool_)):
             maximize = (bool(maximize),) * self.objectives
