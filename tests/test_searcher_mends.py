@@ -239,6 +239,40 @@ def test_mace_picks_from_the_front_of_ei_pi_and_ucb():
         LAMCTS(dom, acquisition="ucb")
 
 
+def test_a_known_budget_moves_the_whole_box_switch_to_half_of_it():
+    """``budget``: with ``global_after="auto"`` and one objective the switch comes at half the budget when
+    that is before 100 observations; an explicit ``global_after`` or several objectives ignore it; the
+    resolved value and the budget travel in the state."""
+    from gpunet_ray.searchers._options import GLOBAL_AFTER, LAMCTSOptions
+
+    dom = Domain((Param("x", "float", low=0.0, high=1.0), Param("y", "float", low=0.0, high=1.0)))
+    assert LAMCTS(dom, budget=50).options.global_after == 25
+    assert LAMCTS(dom, budget=200).options.global_after == GLOBAL_AFTER == LAMCTS(dom, budget=5000).options.global_after
+    assert LAMCTS(dom, budget=50, global_after=None).options.global_after is None
+    assert LAMCTS(dom, budget=50, global_after=40).options.global_after == 40
+    assert LAMCTS(dom, budget=50, objectives=2, maximize=(True, True)).options.global_after is None
+    assert LAMCTSOptions(budget=30).to_dict()["budget"] == 30
+    assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items() if k != "budget"}).budget is None
+    for bad in (0, -5, "many", True):
+        with pytest.raises(ConfigError, match="budget"):
+            LAMCTS(dom, budget=bad)
+    # a budget-50 run suggests what the tree-only run does until the switch (at 25 observations), then
+    # takes whole-box steps
+    a, b = LAMCTS(dom, seed=3, budget=50, n_init=8), LAMCTS(dom, seed=3, global_after=None, n_init=8)
+    same = []
+    for _ in range(8):
+        ca, cb = a.ask(4), b.ask(4)
+        same.append(ca == cb)
+        for c in ca:
+            v = -(c["x"] - 0.3) ** 2 - (c["y"] - 0.6) ** 2
+            a.tell(c, v)
+            b.tell(c, v)
+    assert all(same[:7]) and not same[7]  # 24 observations before the 7th ask (< 25); 28 before the 8th
+    again = LAMCTS(dom, seed=9)
+    again.load_state_dict(json.loads(json.dumps(a.state_dict())))
+    assert again.options.budget == 50 and again.options.global_after == 25 and again.ask(2) == a.ask(2)
+
+
 def test_global_after_auto_resolves_by_the_number_of_objectives_and_a_saved_value_is_kept():
     """Session 10's ablation: with one objective the tree picks the region for the first 100 observations,
     the whole box after (``global_after="auto"`` -> 100); with several it never switches."""

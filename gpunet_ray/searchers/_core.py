@@ -95,8 +95,9 @@ class LAMCTS(ObservedCore):
             region: no tree, the centre is the best observation, the GP is fitted on the
             ``gp_max_points`` observations nearest to it and the candidates are not filtered (a global
             BO step, as HEBO and Optuna's GP sampler take). None: always the tree's leaf. ``"auto"``
-            (default): 100 with one objective (issue 14's session-10 ablation: the tree picks the region
-            for the first 100 evaluations, the whole box after), None with several.
+            (default): with one objective 100 (issue 14's session-10 ablation: the tree picks the region
+            for the first 100 evaluations, the whole box after), or half the ``budget`` when that is
+            smaller (session 11); None with several.
         exploit_every: every k-th model pick (counted over the run) maximises the GP's posterior mean
             instead of log-EI (pure exploitation, as HEBO puts its best-predicted point in each batch).
             One objective only. Default 4; None: log-EI only (the behaviour before issue 14's ablation).
@@ -111,6 +112,9 @@ class LAMCTS(ObservedCore):
             ``"ei"`` (default: the largest log-EI) or ``"mace"`` (HEBO's: a random member of the
             candidates' Pareto front on log-EI, log-PI and UCB:
             :func:`~gpunet_ray.searchers._acquisition.mace_scores`).
+        budget: the number of evaluations the run will make, when known (the Tune searcher passes
+            Tune's ``num_samples``; the bench passes its ``--evals``). Only ``global_after="auto"``
+            reads it; None (default): unknown.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -149,6 +153,7 @@ class LAMCTS(ObservedCore):
         acq_discrete: bool | None = None,
         cov_fraction: float = 0.0,
         acquisition: str = "ei",
+        budget: int | None = None,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -158,7 +163,7 @@ class LAMCTS(ObservedCore):
             acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
-            cov_fraction=cov_fraction, acquisition=acquisition)
+            cov_fraction=cov_fraction, acquisition=acquisition, budget=budget)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

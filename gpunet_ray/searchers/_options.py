@@ -16,7 +16,7 @@ from gpunet_ray.errors import ConfigError
 
 from ._targets import TARGET_TRANSFORMS
 
-__all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY"]
+__all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY", "GLOBAL_AFTER", "GLOBAL_AFTER_SHARE"]
 
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
@@ -25,14 +25,16 @@ ACQUISITIONS = ("ei", "mace")
 GP_KERNELS = ("rbf", "matern", "matern32")
 
 #: ``global_after="auto"`` with one objective: from this many observations on, whole-box BO steps (issue
-#: 14's session-10 ablation on 41 tuning problems, docs/BENCHMARKS.md).
+#: 14's session-10 ablation on 41 tuning problems, docs/BENCHMARKS.md) ...
 GLOBAL_AFTER = 100
+#: ... or, when the run's ``budget`` is known, from this share of it on if that comes sooner (session 11).
+GLOBAL_AFTER_SHARE = 0.5
 
 #: Options added after the first state format, with the behaviour of a state that lacks them (the
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
-          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei"}
+          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class LAMCTSOptions:
     acq_discrete: bool | None = None  # the polish also climbs over discrete dims (None: with one objective)
     cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
     acquisition: str = "ei"  # one objective: "ei" (log-EI) or "mace" (HEBO's log-EI / log-PI / UCB front)
+    budget: int | None = None  # evaluations the run will make, when known (global_after="auto" uses it)
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -94,8 +97,11 @@ class LAMCTSOptions:
                                    ("gp_kernel", "matern", "rbf")):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, one if single else several)
+        if self.budget is not None and (isinstance(self.budget, (bool, str)) or int(self.budget) < 1):
+            raise ConfigError(f"budget must be a number of evaluations >= 1 or None, got {self.budget!r}")
         if self.global_after == "auto":
-            object.__setattr__(self, "global_after", GLOBAL_AFTER if single else None)
+            after = GLOBAL_AFTER if self.budget is None else min(GLOBAL_AFTER, int(GLOBAL_AFTER_SHARE * self.budget))
+            object.__setattr__(self, "global_after", after if single else None)
         if self.mo_acquisition == "auto":
             object.__setattr__(self, "mo_acquisition",
                                "ehvi" if self.objectives == 2 and self.ref_point is not None else "parego")
@@ -132,7 +138,7 @@ class LAMCTSOptions:
             raise ConfigError(f"global_after must be >= 0, None or 'auto', got {self.global_after!r}")
         if self.exploit_every is not None and int(self.exploit_every) < 1:
             raise ConfigError(f"exploit_every must be >= 1 or None, got {self.exploit_every}")
-        for name in ("n_init", "n_candidates", "global_after", "exploit_every"):
+        for name in ("n_init", "n_candidates", "global_after", "exploit_every", "budget"):
             if getattr(self, name) is not None:
                 set_(self, name, int(getattr(self, name)))
         set_(self, "kernel", str(self.kernel))
