@@ -131,3 +131,16 @@ def test_merge_combines_filters_and_refuses_mixed_budgets(tmp_path, capsys):
     assert run_cli(main, ["--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(out)],
                    prog="bench") == 2
     assert "mix evaluation budgets" in capsys.readouterr().err
+
+
+def test_searchers_with_a_budget_option_are_told_the_evaluations():
+    """lamcts declares ``budget`` (its switch to whole-box steps comes at half of it): the bench tells it
+    ``--evals``, as a Tune user tells it ``num_samples``; a variant's own budget wins; peers are untouched."""
+    from gpunet_ray.bench.searchers import with_budget
+
+    assert with_budget("lamcts", {}, 50) == {"budget": 50}
+    assert with_budget("lamcts", {"budget": 7, "cp": 0.2}, 50) == {"budget": 7, "cp": 0.2}
+    assert with_budget("random", {}, 50) == {} and with_budget("optuna-tpe", {}, 50) == {}
+    told = run_one("hartmann6", "lamcts[n_init=4]", 0, 40, 8)  # the switch at 20; the tree splits past 20
+    assert told["values"] == run_one("hartmann6", "lamcts[n_init=4,budget=40]", 0, 40, 8)["values"]
+    assert told["values"] != run_one("hartmann6", "lamcts[n_init=4,global_after=100]", 0, 40, 8)["values"]

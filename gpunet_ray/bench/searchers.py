@@ -3,7 +3,8 @@
 With ``--objectives 2`` the multi-objective benchmark runs instead (:mod:`.multiobjective`: hypervolume).
 
 Every searcher runs through the same ask/tell loop (synchronous batches of ``--batch``) with the
-same evaluation budget and seeds; one configuration also runs through Ray Tune (``--tune``) to
+same evaluation budget and seeds (a searcher that takes a ``budget`` option, as ``lamcts`` does, is
+told it: :func:`with_budget`); one configuration also runs through Ray Tune (``--tune``) to
 prove the adapter. Reports median simple regret and IQR per problem, mean rank, and time per
 suggestion; ``--overhead`` times ``suggest()`` at 100/1,000/5,000 observations; ``--simulate``
 runs a discrete-event simulation of a large cluster (no real training) and reports the fraction
@@ -54,7 +55,8 @@ def _parser() -> OneLineParser:
                    help="with --objectives 2: the reference hypervolume is that of N uniform random evaluations")
     p.add_argument("--searchers", default=None,
                    help=f"comma list (default: {','.join(DEFAULT_SEARCHERS)}; with --merge: all, in file order)")
-    p.add_argument("--evals", type=int, default=50, help="evaluations per run (default 50)")
+    p.add_argument("--evals", type=int, default=50,
+                   help="evaluations per run (default 50); searchers with a budget option (lamcts) are told it")
     p.add_argument("--seeds", type=int, default=5, help="seeds per (problem, searcher) (default 5)")
     p.add_argument("--batch", type=int, default=8, help="suggestions per ask (default 8)")
     p.add_argument("--jobs", type=int, default=2, help="parallel worker processes (default 2)")
@@ -126,6 +128,16 @@ def parse_variant(searcher: str) -> tuple[str, dict]:
                             "lamcts[cp=0.2]")
 
 
+def with_budget(name: str, kw: dict, evals: int) -> dict:
+    """``kw`` plus ``budget=evals`` when the optimiser ``name`` declares a ``budget`` option and the
+    variant did not set one (LA-MCTS sizes its switch to whole-box steps by it): what a Tune user with
+    ``num_samples`` tells it."""
+    from gpunet_ray.searchers import optimizer_info
+
+    opts = optimizer_info(name).options
+    return {**kw, "budget": int(evals)} if "budget" not in kw and opts is not None and "budget" in opts else kw
+
+
 def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:
     """One seeded run; returns every value told (None = infeasible) and mean seconds per suggestion."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -150,7 +162,7 @@ def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int)
             if problem.constraint is None:
                 return {"skipped": "no known constraint"}
             name, kw = "lamcts", {"constraint": problem.constraint}
-        opt = get_optimizer(name, problem.domain, seed=seed, maximize=False, **kw)
+        opt = get_optimizer(name, problem.domain, seed=seed, maximize=False, **with_budget(name, kw, evals))
         vals, feas, t_ask = [], [], 0.0
         while len(vals) < evals:
             t0 = time.perf_counter()

@@ -2,8 +2,8 @@
 # Session 11 ablation (issue 14): LA-MCTS variants on the 51 tuning problems (the tuned set, the first
 # held-out set, and the spent sets 2 to 5), 5 seeds, batch 8; evals $2 (50 or 200); one (variant,
 # problem) per process from a clone at c97f999 (/work/abl11clone), claimed by whichever worker gets there
-# first; finished pieces are copied into runs_<evals>/. Run at nice 19 while held-out set 5's last pieces
-# ran (so their timings are not disturbed). Usage: run.sh WORKER EVALS "VARIANT ..."
+# first; finished pieces are copied into runs_<evals>/. Run at nice ${NICE:-19} beside held-out set 5's last pieces
+# (NICE=0 for the first 50-evaluation pieces, which slowed set 5 a little). Usage: run.sh WORKER EVALS "VARIANT ..."
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=/work/abl11clone
 R=/work/main/docs/bench/ablation/session11
 W=$1; E=$2; VS=$3
@@ -14,7 +14,7 @@ one() {  # variant problem
   [ -f /work/runs/abl11/stop ] && exit 0
   mkdir -p $O; mkdir $O/claim 2>/dev/null || return
   local t0=$(date +%s)
-  (cd /work/abl11clone && nice -n 19 /work/main/.venv/bin/python -m gpunet_ray.bench searchers --problems $2 \
+  (cd /work/abl11clone && nice -n ${NICE:-19} /work/main/.venv/bin/python -m gpunet_ray.bench searchers --problems $2 \
     --searchers "$1" --evals $E --seeds 5 --batch 8 --jobs 1 --out $O > $O/log 2>&1)
   local rc=$?
   if [ $rc = 0 ]; then mkdir -p $R/runs_$E; cp $O/results_*.json $R/runs_$E/${E}_${N}_${2}.json; fi
