@@ -4,13 +4,13 @@ of the next change of the searcher): a handful of evaluations per problem only."
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
 
+from heldout_checks import (check_cli_lists_the_set, check_dimensions_and_determinism, check_nas, check_optimum,
+                            check_registered, check_strict_local_minimum, points)
+
 from gpunet_ray.bench import heldout3
-from gpunet_ray.bench.problems import PROBLEM_SETS, get_problem, list_problems, problem_set
+from gpunet_ray.bench.problems import get_problem
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,63 +33,23 @@ ALL = list(DECLARED)
 BBOB = [n for n in ALL if DECLARED[n][1] is not None and set(DECLARED[n][1]) == {"float"} and DECLARED[n][0] == 1]
 
 
-def _kinds(p) -> dict:
-    out: dict = {}
-    for q in p.domain.params:
-        out[q.kind] = out.get(q.kind, 0) + 1
-    return out
-
-
-def _points(p, n: int = 6, seed: int = 0) -> list[dict]:
-    return p.domain.from_unit(p.domain.uniform(np.random.default_rng(seed), n))
-
-
 def test_the_set_is_registered_and_apart_from_every_other_set():
-    assert set(PROBLEM_SETS["heldout3"]) | set(PROBLEM_SETS["heldout3-mo"]) == set(ALL)
-    assert problem_set("heldout3") == [n for n in ALL if DECLARED[n][0] == 1]
-    assert set(ALL) <= set(list_problems())
-    for other in ("all", "tuned", "heldout", "heldout2", "heldout2-mo", "mo"):
-        assert not set(ALL) & set(PROBLEM_SETS[other])
-    assert heldout3.SEED != 20261129  # not set 2's draws
+    check_registered("heldout3", DECLARED, heldout3.SEED)
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_dimensions_types_and_determinism(name):
-    a, b = get_problem(name), get_problem(name)  # two constructions: same shifts, rotations, tables
-    objectives, kinds = DECLARED[name]
-    assert a.objectives == objectives and a.note
-    if kinds is not None:
-        assert _kinds(a) == kinds and len(a.domain) == sum(kinds.values())
-    pts = _points(a)
-    va = [a.fn(c) for c in pts]
-    assert va == [b.fn(c) for c in pts]
-    for v in va:
-        if v is not None:
-            vals = [v] if objectives == 1 else list(v)
-            assert len(vals) == objectives and all(math.isfinite(x) for x in vals)
+    check_dimensions_and_determinism(name, *DECLARED[name])
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if DECLARED[n][0] == 1 and "gpu" not in n])
 def test_value_at_the_optimum_is_f_opt_and_random_points_are_far_worse(name):
-    p = get_problem(name)
-    assert p.fn(p.optimum) == pytest.approx(p.f_opt, abs=1e-9)
-    flat = p.domain.flat(p.optimum)  # the optimum survives the domain's encoding
-    assert p.fn(p.domain.from_unit(p.domain.to_unit([flat]))[0]) == pytest.approx(p.f_opt, abs=1e-6)
-    assert min(p.fn(c) for c in _points(p, 20, seed=1)) > p.f_opt + 1.0
-    if name in BBOB:
-        assert np.abs(p.domain.to_unit([flat])[0] - 0.5).max() > 0.1  # not the centre of the box
-        centre = p.domain.from_unit(np.full((1, len(p.domain)), 0.5))[0]
-        assert p.fn(centre) > p.f_opt + 1.0
+    check_optimum(name, continuous=name in BBOB)
 
 
 @pytest.mark.parametrize("name", BBOB)
 def test_bbob_optimum_is_a_strict_local_minimum(name):
-    p = get_problem(name)
-    x = np.array([p.optimum[f"x{i}"] for i in range(len(p.domain))])
-    rng = np.random.default_rng(3)
-    for _ in range(5):
-        y = x + rng.normal(scale=1e-3, size=len(x))
-        assert p.fn({f"x{i}": float(v) for i, v in enumerate(y)}) > p.f_opt
+    check_strict_local_minimum(name)
 
 
 def test_mixed16_optimum_is_the_exhaustive_integer_minimum():
@@ -105,16 +65,7 @@ def test_mixed16_optimum_is_the_exhaustive_integer_minimum():
 
 @pytest.mark.parametrize("name", ["h3-gpuwide", "h3-gpunet-cpu"])
 def test_nas_problems_reference_and_constraints(name):
-    p = get_problem(name)
-    assert p.f_opt is None and p.constraint is not None
-    assert p.reference_config is not None and p.constraint(p.reference_config)
-    assert p.fn(p.reference_config) == pytest.approx(p.reference)
-    pts = _points(p, 60, seed=2)
-    vals = [p.fn(c) for c in pts]
-    assert all((v is None) == (not p.constraint(c)) for c, v in zip(pts, vals))
-    assert 0.05 < np.mean([v is not None for v in vals]) < 0.8  # the constraints bind
-    feas = [v for v in vals if v is not None]
-    assert max(feas) - min(feas) > 1.0  # the model separates architectures
+    check_nas(name)
 
 
 def test_accuracy_model3_is_not_set_2s_and_rewards_compute():
@@ -135,18 +86,14 @@ def test_multi_objective_held_out_problems():
     p = get_problem("h3-mo-dtlz7r12")
     assert p.fn(p.optimum) == pytest.approx((0.0, 4.0))  # the front's end at x0 = 0
     assert p.ref_point == (1.1, 4.4) and p.max_hv is None
-    vals = [p.fn(c) for c in _points(p, 40, seed=5)]
+    vals = [p.fn(c) for c in points(p, 40, seed=5)]
     inside = [v for v in vals if v[0] < 1.1 and v[1] < 4.4]
     assert 0 < len(inside) < len(vals)  # random search finds some of the box, not most
     g = get_problem("h3-mo-gpuwide")
     assert g.ref_point == (30.0, 1.5) and g.constraint is not None
-    vals = [g.fn(c) for c in _points(g, 30, seed=4)]
+    vals = [g.fn(c) for c in points(g, 30, seed=4)]
     assert any(v is None for v in vals) and any(v is not None for v in vals)
 
 
 def test_cli_selects_the_set_without_running_it(capsys):
-    from gpunet_ray.bench.searchers import main
-
-    assert main(["--set", "heldout3", "--list"]) == 0
-    out = capsys.readouterr().out
-    assert all(n in out for n in problem_set("heldout3")) and "h3-mo-" not in out
+    check_cli_lists_the_set("heldout3", "h3", capsys)

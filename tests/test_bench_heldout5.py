@@ -9,8 +9,11 @@ import math
 import numpy as np
 import pytest
 
+from heldout_checks import (check_cli_lists_the_set, check_dimensions_and_determinism, check_nas, check_optimum,
+                            check_registered, check_strict_local_minimum, points)
+
 from gpunet_ray.bench import heldout5
-from gpunet_ray.bench.problems import PROBLEM_SETS, get_problem, list_problems, problem_set
+from gpunet_ray.bench.problems import get_problem
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -35,68 +38,23 @@ CONTINUOUS = [n for n in SINGLE if DECLARED[n][1] is not None and set(DECLARED[n
 NAS = ["h5-fusedwide", "h5-edgecpu"]
 
 
-def _kinds(p) -> dict:
-    out: dict = {}
-    for q in p.domain.params:
-        out[q.kind] = out.get(q.kind, 0) + 1
-    return out
-
-
-def _points(p, n: int = 6, seed: int = 0) -> list[dict]:
-    return p.domain.from_unit(p.domain.uniform(np.random.default_rng(seed), n))
-
-
 def test_the_set_is_registered_and_apart_from_every_other_set():
-    assert set(PROBLEM_SETS["heldout5"]) | set(PROBLEM_SETS["heldout5-mo"]) == set(ALL)
-    assert problem_set("heldout5") == SINGLE
-    assert set(ALL) <= set(list_problems())
-    for other in ("all", "tuned", "heldout", "heldout2", "heldout2-mo", "heldout3", "heldout3-mo", "heldout4",
-                  "heldout4-mo", "mo"):
-        assert not set(ALL) & set(PROBLEM_SETS[other])
-    from gpunet_ray.bench import heldout2, heldout3, heldout4
-
-    assert len({heldout2.SEED, heldout3.SEED, heldout4.SEED, heldout5.SEED}) == 4  # not an earlier set's draws
+    check_registered("heldout5", DECLARED, heldout5.SEED)
 
 
 @pytest.mark.parametrize("name", ALL)
 def test_dimensions_types_and_determinism(name):
-    a, b = get_problem(name), get_problem(name)  # two constructions: same shifts, rotations, tables
-    objectives, kinds = DECLARED[name]
-    assert a.objectives == objectives and a.note
-    if kinds is not None:
-        assert _kinds(a) == kinds and len(a.domain) == sum(kinds.values())
-    pts = _points(a)
-    va = [a.fn(c) for c in pts]
-    assert va == [b.fn(c) for c in pts]
-    for v in va:
-        if v is not None:
-            vals = [v] if objectives == 1 else list(v)
-            assert len(vals) == objectives and all(math.isfinite(x) for x in vals)
+    check_dimensions_and_determinism(name, *DECLARED[name])
 
 
 @pytest.mark.parametrize("name", [n for n in SINGLE if n not in NAS])
 def test_value_at_the_optimum_is_f_opt_and_random_points_are_far_worse(name):
-    p = get_problem(name)
-    assert p.fn(p.optimum) == pytest.approx(p.f_opt, abs=1e-9)
-    flat = p.domain.flat(p.optimum)  # the optimum survives the domain's encoding
-    assert p.fn(p.domain.from_unit(p.domain.to_unit([flat]))[0]) == pytest.approx(p.f_opt, abs=1e-6)
-    assert min(p.fn(c) for c in _points(p, 20, seed=1)) > p.f_opt + 1.0
-    if name in CONTINUOUS:
-        x = np.array([p.optimum[f"x{i}"] for i in range(len(p.domain))])
-        assert np.abs(x).max() <= 5.0 and np.abs(p.domain.to_unit([flat])[0] - 0.5).max() > 0.1
-        centre = p.domain.from_unit(np.full((1, len(p.domain)), 0.5))[0]
-        assert p.fn(centre) > p.f_opt + 1.0
+    check_optimum(name, continuous=name in CONTINUOUS)
 
 
 @pytest.mark.parametrize("name", CONTINUOUS)
 def test_the_optimum_is_a_strict_local_minimum(name):
-    p = get_problem(name)
-    x = np.array([p.optimum[f"x{i}"] for i in range(len(p.domain))])
-    rng = np.random.default_rng(3)
-    for _ in range(5):
-        step = rng.normal(scale=1e-3, size=len(x))
-        step = np.where(np.abs(x) >= 5.0, -np.sign(x) * np.abs(step), step)  # a corner optimum: step inwards
-        assert p.fn({f"x{i}": float(v) for i, v in enumerate(x + step)}) > p.f_opt
+    check_strict_local_minimum(name)
 
 
 def test_linear_slope_optimum_is_the_corner_the_slope_points_to():
@@ -138,16 +96,7 @@ def test_mixed48_the_chain_optimum_is_exact():
 
 @pytest.mark.parametrize("name", NAS)
 def test_nas_problems_reference_and_constraints(name):
-    p = get_problem(name)
-    assert p.f_opt is None and p.constraint is not None
-    assert p.reference_config is not None and p.constraint(p.reference_config)
-    assert p.fn(p.reference_config) == pytest.approx(p.reference)
-    pts = _points(p, 60, seed=2)
-    vals = [p.fn(c) for c in pts]
-    assert all((v is None) == (not p.constraint(c)) for c, v in zip(pts, vals))
-    assert 0.05 < np.mean([v is not None for v in vals]) < 0.8  # the constraints bind
-    feas = [v for v in vals if v is not None]
-    assert max(feas) - min(feas) > 1.0  # the model separates architectures
+    check_nas(name)
 
 
 def test_accuracy_model5_is_not_an_earlier_sets_and_rewards_compute():
@@ -178,18 +127,14 @@ def test_multi_objective_held_out_problems():
     for t in (0.25, 0.5, 1.0):  # the distance variables at the centre: the front f2 = 1 - sqrt(f1)
         assert p.fn({**p.optimum, "x0": t}) == pytest.approx((t, 1.0 - math.sqrt(t)))
     assert p.ref_point == (1.1, 80.0) and p.max_hv is None
-    vals = [p.fn(c) for c in _points(p, 40, seed=5)]
+    vals = [p.fn(c) for c in points(p, 40, seed=5)]
     inside = [v for v in vals if v[0] < 1.1 and v[1] < 80.0]
     assert 0 < len(inside) < len(vals)  # random search finds some of the box, not all
     g = get_problem("h5-mo-edgecpu")
     assert g.ref_point == (50.0, 5.0) and g.constraint is not None
-    vals = [g.fn(c) for c in _points(g, 30, seed=4)]
+    vals = [g.fn(c) for c in points(g, 30, seed=4)]
     assert any(v is None for v in vals) and any(v is not None for v in vals)
 
 
 def test_cli_selects_the_set_without_running_it(capsys):
-    from gpunet_ray.bench.searchers import main
-
-    assert main(["--set", "heldout5", "--list"]) == 0
-    out = capsys.readouterr().out
-    assert all(n in out for n in SINGLE) and "h5-mo-" not in out
+    check_cli_lists_the_set("heldout5", "h5", capsys)
