@@ -253,7 +253,7 @@ def test_a_known_budget_moves_the_whole_box_switch_to_half_of_it():
     assert LAMCTS(dom, budget=50, objectives=2, maximize=(True, True)).options.global_after is None
     assert LAMCTSOptions(budget=30).to_dict()["budget"] == 30
     assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items() if k != "budget"}).budget is None
-    for bad in (0, -5, "many", True):
+    for bad in (0, -5, "many", True, 50.5, float("nan"), [50]):
         with pytest.raises(ConfigError, match="budget"):
             LAMCTS(dom, budget=bad)
     # a budget-50 run suggests what the tree-only run does until the switch (at 25 observations), then

@@ -97,8 +97,13 @@ class LAMCTSOptions:
                                    ("gp_kernel", "matern", "rbf")):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, one if single else several)
-        if self.budget is not None and (isinstance(self.budget, (bool, str)) or int(self.budget) < 1):
-            raise ConfigError(f"budget must be a number of evaluations >= 1 or None, got {self.budget!r}")
+        if self.budget is not None:
+            try:
+                whole = not isinstance(self.budget, (bool, str)) and int(self.budget) == self.budget >= 1
+            except (TypeError, ValueError, OverflowError):
+                whole = False
+            if not whole:
+                raise ConfigError(f"budget must be a whole number of evaluations >= 1 or None, got {self.budget!r}")
         if self.global_after == "auto":
             after = GLOBAL_AFTER if self.budget is None else min(GLOBAL_AFTER, int(GLOBAL_AFTER_SHARE * self.budget))
             object.__setattr__(self, "global_after", after if single else None)
