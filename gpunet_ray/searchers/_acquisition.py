@@ -17,8 +17,9 @@ import numpy as np
 from . import _gp
 from ._candidates import perturb
 from ._domain import Domain
+from ._pareto import dominance_counts
 
-__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scores", "pareto_mask"]
+__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scores"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
@@ -64,21 +65,9 @@ def mace_scores(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, n_ob
     P = len(domain)
     kappa = np.sqrt((2.0 + P / 2.0) * np.log(max(1, n_obs)) + np.log(np.pi ** 2 / 0.01))
     F = np.column_stack([lei, lpi, mu + kappa * sd])
-    front = pareto_mask(F)
+    front = dominance_counts(F) == 0
     rank = np.argsort(np.argsort(lei, kind="stable"), kind="stable") / max(1, len(C))  # [0, 1)
     return np.where(front, 2.0 + rng.random(len(C)), rank)
-
-
-def pareto_mask(F: np.ndarray, chunk: int = 512) -> np.ndarray:
-    """Rows of ``F`` (n x m, maximised) that no other row weakly beats everywhere and strictly somewhere."""
-    F = np.asarray(F, dtype=float)
-    keep = np.ones(len(F), dtype=bool)
-    for s in range(0, len(F), chunk):
-        A = F[s:s + chunk]
-        ge = (F[None, :, :] >= A[:, None, :]).all(2)
-        gt = (F[None, :, :] > A[:, None, :]).any(2)
-        keep[s:s + chunk] = ~(ge & gt).any(1)
-    return keep
 
 
 def log_ei_at(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:

@@ -75,19 +75,12 @@ def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHy
     tx = torch.as_tensor(X, dtype=torch.double)
     ty = torch.as_tensor(ys, dtype=torch.double).reshape(-1, 1)
     kw = {}
-    if kernel == "matern":
+    if kernel in ("matern", "matern32"):
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 
         kw["covar_module"] = get_covar_module_with_dim_scaled_prior(ard_num_dims=D, use_rbf_kernel=False)
-    elif kernel == "matern32":  # the same dimension-scaled prior as BoTorch's, on a rougher Matern (nu = 3/2)
-        from gpytorch.constraints import GreaterThan
-        from gpytorch.kernels import MaternKernel
-        from gpytorch.priors import LogNormalPrior
-
-        prior = LogNormalPrior(loc=math.sqrt(2.0) + 0.5 * math.log(D), scale=math.sqrt(3.0))
-        kw["covar_module"] = MaternKernel(nu=1.5, ard_num_dims=D, lengthscale_prior=prior,
-                                          lengthscale_constraint=GreaterThan(2.5e-2, transform=None,
-                                                                             initial_value=prior.mode))
+        if kernel == "matern32":  # BoTorch's dimension-scaled prior on HEBO's rougher Matern (nu = 3/2)
+            kw["covar_module"].nu = 1.5
     if input_warp:
         from botorch.models.transforms.input import Warp
         from gpytorch.priors import LogNormalPrior
