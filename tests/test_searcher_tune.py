@@ -145,6 +145,7 @@ def test_tuner_end_to_end_and_restore(ray_local, tmp_path):
     )
     first = tuner.fit()  # Tune catches SIGINT, saves the experiment and returns early
     assert len(first) < 12
+    assert search.searcher.core.options.budget == 12  # Tune's num_samples, read from set_search_properties
     marker.unlink()
     exp = str(tmp_path / "exp")
     assert tune.Tuner.can_restore(exp)

@@ -486,6 +486,38 @@ def test_repeater():
     assert searcher.core.n_observations == 1 and searcher.core.history()[0]["value"] == pytest.approx(3.0)
 
 
+def test_num_samples_becomes_the_budget(tmp_path):
+    """Tune's num_samples (passed in set_search_properties' spec, through a ConcurrencyLimiter as Ray
+    passes it) is the core's budget, plus the warm-start rewards; an unbounded run, a budget the user
+    gave, a searcher without the option and a restored state keep theirs."""
+    from ray.tune.search.util import _set_search_properties_backwards_compatible as set_props
+
+    config = {"a": tune.uniform(0.0, 1.0), "b": tune.randint(0, 4)}
+
+    def told(searcher, num_samples):
+        assert set_props(ConcurrencyLimiter(searcher, 2).set_search_properties, "m", "max", config,
+                         num_samples=num_samples, stop=None, time_budget_s=None)
+        return searcher
+
+    opts = told(LAMCTSSearch(**FAST), 40).core.options
+    assert (opts.budget, opts.global_after) == (40, 20)
+    unbounded = told(LAMCTSSearch(**FAST), sys.maxsize).core.options  # Tune's num_samples=-1
+    assert (unbounded.budget, unbounded.global_after) == (None, 100)
+    assert told(LAMCTSSearch(budget=300, **FAST), 40).core.options.budget == 300
+    warm = LAMCTSSearch(points_to_evaluate=[{"a": 0.5, "b": 1}, {"a": 0.1, "b": 2}], evaluated_rewards=[1.0, 2.0],
+                        **FAST)
+    assert told(warm, 40).core.options.budget == 42
+    assert told(RandomSearch(), 40).core.n_observations == 0  # no budget option: nothing passed
+    s = told(LAMCTSSearch(seed=0, **FAST), 40)
+    for i in range(3):
+        s.suggest(f"t{i}")
+        s.on_trial_complete(f"t{i}", {"m": float(i)})
+    s.save(str(tmp_path / "state"))
+    again = told(LAMCTSSearch(seed=0, **FAST), 500)
+    again.restore(str(tmp_path / "state"))
+    assert again.core.options.budget == 40 and again.core.n_observations == 3
+
+
 def test_nested_suggestion_experiment_tag():
     """test_nested_suggestion: nested suggestions flow into SearchGenerator trials."""
     from ray.tune.search.search_generator import SearchGenerator

@@ -112,10 +112,10 @@ class LAMCTS(ObservedCore):
             ``"ei"`` (default: the largest log-EI) or ``"mace"`` (HEBO's: a random member of the
             candidates' Pareto front on log-EI, log-PI and UCB:
             :func:`~gpunet_ray.searchers._acquisition.mace_scores`).
-        budget: the number of evaluations the run will make, when known (with Ray Tune, pass your
-            ``num_samples`` to ``LAMCTSSearch``: it is not read from Tune; the bench passes its
-            ``--evals``; the ``gpunet_ray.search`` driver passes none yet). Only ``global_after="auto"``
-            reads it; None (default): unknown.
+        budget: the number of evaluations the run will make, when known (``LAMCTSSearch`` takes
+            Tune's ``num_samples`` when the Tuner has a ``param_space``, else pass it; the bench
+            passes its ``--evals``; the ``gpunet_ray.search`` driver passes none yet). Only
+            ``global_after="auto"`` reads it; None (default): unknown.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.

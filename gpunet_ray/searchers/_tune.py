@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 from typing import Any
 
 from ray.tune.search import Searcher
@@ -149,6 +150,9 @@ class _CoreSearch(TuneAdapter):
         return self._core
 
     def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec) -> bool:
+        """Tune's metric, mode and ``param_space``; also its ``num_samples`` as the core's ``budget``
+        (plus the ``evaluated_rewards`` already told), when the core takes one and none was given."""
+        self._take_budget(spec.get("num_samples"))
         if self._domain is not None:
             return False
         _check_metric_mode(metric or self._metric, mode or self._mode)
@@ -159,6 +163,13 @@ class _CoreSearch(TuneAdapter):
         if mode:
             self._mode = mode
         return True
+
+    def _take_budget(self, num_samples: Any) -> None:
+        if ("budget" in self._opts or self._core is not None or isinstance(num_samples, bool)
+                or "budget" not in inspect.signature(self._core_cls.__init__).parameters):
+            return
+        if isinstance(num_samples, int) and 1 <= num_samples < sys.maxsize:  # -1 (unbounded): Tune's maxsize
+            self._opts["budget"] = num_samples + len(self._evaluated_rewards or ())
 
     def set_max_concurrency(self, max_concurrent: int) -> bool:
         """Returns False: a ``ConcurrencyLimiter`` keeps the count (and its state, and ``batch``)
