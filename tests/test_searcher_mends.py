@@ -274,6 +274,40 @@ def test_a_known_budget_moves_the_whole_box_switch_to_half_of_it():
     assert again.options.budget == 50 and again.options.global_after == 25 and again.ask(2) == a.ask(2)
 
 
+def test_init_share_caps_the_design_by_the_budget():
+    """``init_share`` (off by default): with a budget and no ``n_init``, the Sobol design is at most
+    ``max(4, share x budget)`` points; the first model-based suggestion comes after that many observations;
+    without a budget, or with ``n_init`` given, the design is the usual one; the share travels in the state."""
+    from gpunet_ray.searchers._options import LAMCTSOptions
+
+    dom = Domain(tuple(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(30)))
+    assert LAMCTS(dom).options.n_init == 20 == LAMCTS(dom, budget=50).options.n_init
+    assert LAMCTS(dom, budget=50, init_share=0.2).options.n_init == 10
+    assert LAMCTS(dom, budget=200, init_share=0.2).options.n_init == 20  # the usual design is smaller
+    assert LAMCTS(dom, budget=10, init_share=0.2).options.n_init == 4
+    assert LAMCTS(dom, init_share=0.2).options.n_init == 20
+    assert LAMCTS(dom, budget=50, init_share=0.2, n_init=15).options.n_init == 15
+    assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items()
+                                    if k != "init_share"}).init_share is None
+    for bad in (0, -0.1, 1.5, "0.2", True, float("nan"), [0.2]):
+        with pytest.raises(ConfigError, match="init_share"):
+            LAMCTS(dom, init_share=bad)
+    # the same run as an explicit 10-point design; the usual 20-point design still samples at the 11th
+    a, ten, usual = (LAMCTS(dom, seed=1, budget=50, init_share=0.2, n_candidates=200),
+                     LAMCTS(dom, seed=1, budget=50, n_init=10, n_candidates=200),
+                     LAMCTS(dom, seed=1, budget=50, n_candidates=200))
+    picks = []
+    for _ in range(11):
+        ca, ct, cu = a.ask(1), ten.ask(1), usual.ask(1)
+        picks.append((ca == ct, ca == cu))
+        for opt, (c,) in ((a, ca), (ten, ct), (usual, cu)):
+            opt.tell(c, -sum((v - 0.5) ** 2 for v in c.values()))
+    assert all(p[0] for p in picks) and not picks[10][1]
+    again = LAMCTS(dom, seed=9)
+    again.load_state_dict(json.loads(json.dumps(a.state_dict())))
+    assert again.options.init_share == 0.2 and again.options.n_init == 10 and again.ask(2) == a.ask(2)
+
+
 def test_global_after_auto_resolves_by_the_number_of_objectives_and_a_saved_value_is_kept():
     """Session 10's ablation: with one objective the tree picks the region for the first 100 observations,
     the whole box after (``global_after="auto"`` -> 100); with several it never switches."""

@@ -115,7 +115,10 @@ class LAMCTS(ObservedCore):
         budget: the number of evaluations the run will make, when known (``LAMCTSSearch`` takes
             Tune's ``num_samples`` when the Tuner has a ``param_space``, else pass it; the bench
             passes its ``--evals``; the ``gpunet_ray.search`` driver passes none yet). Only
-            ``global_after="auto"`` reads it; None (default): unknown.
+            ``global_after="auto"`` and ``init_share`` read it; None (default): unknown.
+        init_share: with a ``budget`` and ``n_init`` None, the Sobol design is at most
+            ``max(4, init_share * budget)`` points (None, the default: ``clip(P + 1, 8, 20)`` whatever the
+            budget).
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -155,6 +158,7 @@ class LAMCTS(ObservedCore):
         cov_fraction: float = 0.0,
         acquisition: str = "ei",
         budget: int | None = None,
+        init_share: float | None = None,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -164,7 +168,8 @@ class LAMCTS(ObservedCore):
             acq_opt=acq_opt, acq_starts=acq_starts, acq_radius=acq_radius, input_warp=input_warp,
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
-            cov_fraction=cov_fraction, acquisition=acquisition, budget=budget)
+            cov_fraction=cov_fraction, acquisition=acquisition, budget=budget,
+            init_share=init_share)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

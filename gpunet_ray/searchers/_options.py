@@ -34,7 +34,8 @@ GLOBAL_AFTER_SHARE = 0.5
 #: value the algorithm had before the option existed).
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
-          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None}
+          "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None,
+          "init_share": None}
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class LAMCTSOptions:
     cov_fraction: float = 0.0  # share of local candidates drawn from the best points' covariance
     acquisition: str = "ei"  # one objective: "ei" (log-EI) or "mace" (HEBO's log-EI / log-PI / UCB front)
     budget: int | None = None  # evaluations the run will make, when known (global_after="auto" uses it)
+    init_share: float | None = None  # with a budget and n_init None: the design is at most this share of it
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -104,6 +106,14 @@ class LAMCTSOptions:
                 whole = False
             if not whole:
                 raise ConfigError(f"budget must be a whole number of evaluations >= 1 or None, got {self.budget!r}")
+        if self.init_share is not None:
+            try:
+                share = float(self.init_share) if not isinstance(self.init_share, (bool, str)) else float("nan")
+            except (TypeError, ValueError):
+                share = float("nan")
+            if not 0.0 < share <= 1.0:
+                raise ConfigError(f"init_share must be in (0, 1] or None, got {self.init_share!r}")
+            object.__setattr__(self, "init_share", share)
         if self.global_after == "auto":
             after = GLOBAL_AFTER if self.budget is None else min(GLOBAL_AFTER, int(GLOBAL_AFTER_SHARE * self.budget))
             object.__setattr__(self, "global_after", after if single else None)
@@ -152,12 +162,16 @@ class LAMCTSOptions:
         set_(self, "acq_discrete", bool(self.acq_discrete))
 
     def resolved(self, n_params: int) -> "LAMCTSOptions":
-        """A copy with ``n_init`` (``clip(P + 1, 8, 20)``) and ``n_candidates`` (``min(2000, 100 P + 500)``)
-        filled in for ``P = n_params`` parameters where they are None."""
+        """A copy with ``n_init`` (``clip(P + 1, 8, 20)``, or with a ``budget`` and ``init_share`` at most
+        ``max(4, init_share * budget)``) and ``n_candidates`` (``min(2000, 100 P + 500)``) filled in for
+        ``P = n_params`` parameters where they are None."""
         P = int(n_params)
-        return dataclasses.replace(
-            self, n_init=self.n_init if self.n_init is not None else min(max(P + 1, 8), 20),
-            n_candidates=self.n_candidates or min(2000, 100 * P + 500))
+        n_init = self.n_init
+        if n_init is None:
+            n_init = min(max(P + 1, 8), 20)
+            if self.budget is not None and self.init_share is not None:
+                n_init = min(n_init, max(4, int(self.init_share * self.budget)))
+        return dataclasses.replace(self, n_init=n_init, n_candidates=self.n_candidates or min(2000, 100 * P + 500))
 
     # -- JSON (the state's "options") -------------------------------------------------------------------
     def to_dict(self) -> dict:
