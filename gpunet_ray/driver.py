@@ -37,6 +37,10 @@ def searcher_options(cfg: SearchConfig) -> dict:
       that a single-objective searcher (optuna-tpe, hebo, a plugin) fills several tiers too.
     * ``n_init`` (the initial design), when unset and the optimiser takes it: sized to the trial
       budget, ``max(2, min(20, trials // 4))``, so that most trials are model-guided suggestions.
+    * ``budget``, when unset and the optimiser takes it: ``trials`` (LA-MCTS then takes whole-box steps
+      from ``min(100, trials / 2)`` observations on; the core is also told the candidates the gate
+      rejects, so with many rejections that comes earlier in trained trials, which the session-11
+      ablation found no worse: whole-box steps from the start scored close to the switch at half).
     """
     from .searchers import optimizer_info
 
@@ -52,6 +56,8 @@ def searcher_options(cfg: SearchConfig) -> dict:
     takes = optimizer_info(cfg.searcher.name).options
     if "n_init" not in opts and cfg.trials and takes is not None and "n_init" in takes:
         opts["n_init"] = max(2, min(20, int(cfg.trials) // 4))
+    if "budget" not in opts and cfg.trials and takes is not None and "budget" in takes:
+        opts["budget"] = int(cfg.trials)
     return opts
 
 

@@ -99,6 +99,18 @@ def test_initial_design_sized_to_the_trial_budget():
     assert searcher_options(_cfg(**{"trials": 8, "searcher.options": {"n_init": 5}}))["n_init"] == 5
 
 
+def test_the_trial_budget_is_the_searchers_budget():
+    """LA-MCTS is told ``trials`` as its budget (its whole-box switch comes at half of it); a budget the
+    user set is kept; an optimiser without the option is not given one."""
+    from gpunet_ray.driver import searcher_options
+
+    assert searcher_options(_cfg(trials=40))["budget"] == 40
+    assert get_optimizer("lamcts", get_space("tiny"), seed=0, maximize=True,
+                         **searcher_options(_cfg(trials=40))).options.global_after == 20
+    assert searcher_options(_cfg(**{"trials": 40, "searcher.options": {"budget": 500}}))["budget"] == 500
+    assert "budget" not in searcher_options(_cfg(**{"trials": 40, "searcher.name": "optuna-tpe"}))
+
+
 def test_demo_sized_search_is_mostly_model_guided(space):
     """An 8-trial demo-sized search (the pipeline's asks of 2; over-budget candidates told infeasible)
     spends at least half of its suggestions on model-guided ones, not the initial design."""

@@ -114,7 +114,7 @@ class LAMCTS(ObservedCore):
             :func:`~gpunet_ray.searchers._acquisition.mace_scores`).
         budget: the number of evaluations the run will make, when known (``LAMCTSSearch`` takes
             Tune's ``num_samples`` when the Tuner has a ``param_space``, else pass it; the bench
-            passes its ``--evals``; the ``gpunet_ray.search`` driver passes none yet). Only
+            passes its ``--evals``; the ``gpunet_ray.search`` driver passes ``--trials``). Only
             ``global_after="auto"`` and ``init_share`` read it; None (default): unknown.
         init_share: with a ``budget`` and ``n_init`` None, the Sobol design is at most
             ``max(4, init_share * budget)`` points (None, the default: ``clip(P + 1, 8, 20)`` whatever the
