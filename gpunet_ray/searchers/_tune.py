@@ -323,6 +323,10 @@ class LAMCTSSearch(_CoreSearch):
         **algorithm_options: passed to :class:`~gpunet_ray.searchers.LAMCTS` (``n_init``,
             ``leaf_size``, ``cp``, ``sampler``, ``constraint``, ...).
 
+    The core's ``budget`` (when not given) is Tune's ``num_samples`` plus the ``evaluated_rewards``,
+    read in ``set_search_properties`` (Ray calls it when the Tuner has a ``param_space``); behind a
+    ``Repeater``, which makes ``repeat`` trials per suggestion, pass ``budget=num_samples // repeat``.
+
     A completed trial reporting ``feasible=False`` (the project's trainables do, with a ``reason``),
     a NaN/inf/missing metric, or ``error=True`` is told to the core as infeasible.
 
