@@ -43,6 +43,7 @@ def searcher_options(cfg: SearchConfig) -> dict:
       ablation found no worse: whole-box steps from the start scored close to the switch at half).
     """
     from .searchers import optimizer_info
+    from .searchers._registry import with_budget
 
     opts = dict(cfg.searcher.options)
     mode = opts.pop("multi_budget", "auto")
@@ -56,8 +57,8 @@ def searcher_options(cfg: SearchConfig) -> dict:
     takes = optimizer_info(cfg.searcher.name).options
     if "n_init" not in opts and cfg.trials and takes is not None and "n_init" in takes:
         opts["n_init"] = max(2, min(20, int(cfg.trials) // 4))
-    if "budget" not in opts and cfg.trials and takes is not None and "budget" in takes:
-        opts["budget"] = int(cfg.trials)
+    if cfg.trials:
+        opts = with_budget(cfg.searcher.name, opts, cfg.trials)
     return opts
 
 

@@ -507,7 +507,8 @@ def test_num_samples_becomes_the_budget(tmp_path):
     warm = LAMCTSSearch(points_to_evaluate=[{"a": 0.5, "b": 1}, {"a": 0.1, "b": 2}], evaluated_rewards=[1.0, 2.0],
                         **FAST)
     assert told(warm, 40).core.options.budget == 42
-    assert told(RandomSearch(), 40).core.n_observations == 0  # no budget option: nothing passed
+    rs = told(RandomSearch(), 40)
+    assert "budget" not in rs._opts and rs.core.n_observations == 0  # no budget option: nothing passed
     s = told(LAMCTSSearch(seed=0, **FAST), 40)
     for i in range(3):
         s.suggest(f"t{i}")

@@ -29,6 +29,8 @@ import numpy as np
 
 from gpunet_ray.cli import OneLineParser, UsageError, key_values
 
+from gpunet_ray.searchers._registry import with_budget
+
 from ._pool import run_tasks
 
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
@@ -126,16 +128,6 @@ def parse_variant(searcher: str) -> tuple[str, dict]:
         raise UsageError(f"searcher variant {searcher!r} must look like name[key=value,...]")
     return name, key_values(list(filter(None, rest[:-1].split(","))), f"searcher variant {searcher!r}",
                             "lamcts[cp=0.2]")
-
-
-def with_budget(name: str, kw: dict, evals: int) -> dict:
-    """``kw`` plus ``budget=evals`` when the optimiser ``name`` declares a ``budget`` option and the
-    variant did not set one (LA-MCTS sizes its switch to whole-box steps by it): what a Tune user with
-    ``num_samples`` tells it."""
-    from gpunet_ray.searchers import optimizer_info
-
-    opts = optimizer_info(name).options
-    return {**kw, "budget": int(evals)} if "budget" not in kw and opts is not None and "budget" in opts else kw
 
 
 def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:

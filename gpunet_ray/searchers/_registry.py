@@ -228,6 +228,14 @@ def optimizer_info(name: str) -> RegistryInfo:
     return _OPTIMIZERS.info(name)
 
 
+def with_budget(name: str, options: dict, budget: int) -> dict:
+    """``options`` plus ``budget=budget`` when the optimiser ``name`` declares a ``budget`` option and
+    ``options`` has none (LA-MCTS sizes its switch to whole-box steps by it): how the bench (its
+    ``--evals``) and the search driver (its ``--trials``) tell an optimiser its budget."""
+    takes = optimizer_info(name).options
+    return {**options, "budget": int(budget)} if "budget" not in options and takes and "budget" in takes else options
+
+
 def optimizer_help(default: str = "lamcts") -> str:
     """One line for a CLI's help: the names of :func:`list_optimizers` and the import-path form."""
     names = [f"{n} (default)" if n == default else n for n in list_optimizers()]

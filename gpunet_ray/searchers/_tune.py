@@ -21,6 +21,7 @@ The Tune contract it keeps (the one Ray's own searchers keep, e.g. ``OptunaSearc
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import sys
@@ -43,6 +44,13 @@ __all__ = ["LAMCTSSearch", "RandomSearch", "SearcherSetupError"]
 logger = logging.getLogger(__name__)
 
 _DEFAULT_METRIC = "_metric"
+
+
+@functools.lru_cache(maxsize=None)
+def _core_options(core_cls: type) -> frozenset:
+    """The option keywords a core's constructor takes (what ``**algorithm_options`` may hold)."""
+    return frozenset(inspect.signature(core_cls.__init__).parameters) - {"self", "domain", "seed", "maximize",
+                                                                        "objectives"}
 
 
 def _check_metric_mode(metric: Any, mode: Any) -> None:
@@ -78,8 +86,7 @@ class _CoreSearch(TuneAdapter):
                  evaluated_rewards: list | None = None, max_concurrent: int = 0, **algorithm_options):
         _check_metric_mode(metric, mode)
         super().__init__(metric=metric, mode=mode)
-        known = set(inspect.signature(self._core_cls.__init__).parameters) - {"self", "domain", "seed", "maximize",
-                                                                            "objectives"}
+        known = _core_options(self._core_cls)
         unknown = sorted(set(algorithm_options) - known)
         if unknown:
             raise ConfigError(f"{type(self).__name__}: unknown option(s) {unknown}; known: {sorted(known)}")
@@ -166,7 +173,7 @@ class _CoreSearch(TuneAdapter):
 
     def _take_budget(self, num_samples: Any) -> None:
         if ("budget" in self._opts or self._core is not None or isinstance(num_samples, bool)
-                or "budget" not in inspect.signature(self._core_cls.__init__).parameters):
+                or "budget" not in _core_options(self._core_cls)):
             return
         if isinstance(num_samples, int) and 1 <= num_samples < sys.maxsize:  # -1 (unbounded): Tune's maxsize
             self._opts["budget"] = num_samples + len(self._evaluated_rewards or ())
