@@ -3,8 +3,9 @@
 # held-out set, and the spent sets 2 to 5), 5 seeds, batch 8; evals $2 (50 or 200); one (variant,
 # problem) per process from a clone at 45be395 (/work/abl12clone; the bench tells lamcts its budget), claimed by whichever worker gets there
 # first; finished pieces are copied into runs_<evals>/. Started by start.sh once held-out set 5's queue was done
-# (nice ${NICE:-19}). Usage: run.sh WORKER EVALS "VARIANT ..."
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=/work/abl12clone
+# (nice ${NICE:-19}). The clone is $CLONE when set: the init_share variant ran from /work/abl12bclone at 479f376
+# (worker 2; it was run2.sh, this file with that one change). Usage: [CLONE=...] run.sh WORKER EVALS "VARIANT ..."
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONPATH=${CLONE:-/work/abl12clone}
 R=/work/main/docs/bench/ablation/session12
 W=$1; E=$2; VS=$3
 one() {  # variant problem
@@ -14,7 +15,7 @@ one() {  # variant problem
   [ -f /work/runs/abl12/stop ] && exit 0
   mkdir -p $O; mkdir $O/claim 2>/dev/null || return
   local t0=$(date +%s)
-  (cd /work/abl12clone && nice -n ${NICE:-19} /work/main/.venv/bin/python -m gpunet_ray.bench searchers --problems $2 \
+  (cd ${CLONE:-/work/abl12clone} && nice -n ${NICE:-19} /work/main/.venv/bin/python -m gpunet_ray.bench searchers --problems $2 \
     --searchers "$1" --evals $E --seeds 5 --batch 8 --jobs 1 --out $O > $O/log 2>&1)
   local rc=$?
   if [ $rc = 0 ]; then mkdir -p $R/runs_$E; cp $O/results_*.json $R/runs_$E/${E}_${N}_${2}.json; fi
