@@ -41,6 +41,9 @@ done
 for P in $SO; do one 1 50 optuna-gp $P; done
 for P in $SO; do one 1 50 hebo $P; done
 for P in $MO; do one 2 50 botorch-qlognehvi $P; done
-for P in $SO; do one 1 200 optuna-gp $P; done
-for P in $SO; do one 1 200 hebo $P; done
+# Session 13: the 200-evaluation peers longest first (Optuna GP on the mixed problems and qLogNEHVI took the longest
+# on set 5), so the two workers finish together; the order does not change any piece (each is seeded on its own).
+for P in h6-mixed60 h6-mixed28; do one 1 200 optuna-gp $P; done
 for P in $MO; do one 2 200 botorch-qlognehvi $P; done
+for P in $SO; do one 1 200 hebo $P; done
+for P in $SO; do one 1 200 optuna-gp $P; done
