@@ -144,3 +144,34 @@ def test_searchers_with_a_budget_option_are_told_the_evaluations():
     told = run_one("hartmann6", "lamcts[n_init=4]", 0, 40, 8)  # the switch at 20; the tree splits past 20
     assert told["values"] == run_one("hartmann6", "lamcts[n_init=4,budget=40]", 0, 40, 8)["values"]
     assert told["values"] != run_one("hartmann6", "lamcts[n_init=4,global_after=100]", 0, 40, 8)["values"]
+
+
+@pytest.mark.parametrize("objectives,problem,tag", [("1", "hartmann6", "6"), ("2", "branin-currin", "mo_6")])
+def test_only_seeds_split_merges_into_the_whole_run(tmp_path, objectives, problem, tag):
+    """A long run split with ``--only-seeds`` over processes (one ``--out`` each) and merged gives the runs and
+    the table of one unsplit run: each seed is its own seeded run. Bad lists are refused as usage errors."""
+    from gpunet_ray.bench.searchers import main
+    from gpunet_ray.cli import UsageError
+
+    common = ["--objectives", objectives, "--problems", problem, "--searchers", "random,lamcts[n_init=3]",
+              "--evals", "6", "--seeds", "3", "--batch", "3", "--jobs", "1", "--random-ref", "40"]
+    assert main(common + ["--out", str(tmp_path / "whole")]) == 0
+    parts = {"a": "2,0", "b": "1"}
+    for name, only in parts.items():
+        assert main(common + ["--only-seeds", only, "--out", str(tmp_path / name)]) == 0
+    a = json.loads((tmp_path / "a" / f"results_{tag}.json").read_text())
+    assert a["meta"]["only_seeds"] == [0, 2] and sorted({r["seed"] for r in a["runs"]}) == [0, 2]
+    assert main(["--merge", *(str(tmp_path / n / f"results_{tag}.json") for n in parts), "--out",
+                 str(tmp_path / "m"), "--tag", "t", "--problems", problem, "--searchers", "random,lamcts[n_init=3]"]) == 0
+    whole = json.loads((tmp_path / "whole" / f"results_{tag}.json").read_text())
+    merged = json.loads((tmp_path / "m" / "results_t.json").read_text())
+    assert merged["runs_merged"] == [[r["problem"], r["searcher"], r["seed"]] for r in
+                                     sorted(whole["runs"], key=lambda r: (r["searcher"] != "random", r["seed"]))]
+    key = "hv" if objectives == "2" else "values"
+    split_runs = {(r["searcher"], r["seed"]): r[key] for n in parts
+                  for r in json.loads((tmp_path / n / f"results_{tag}.json").read_text())["runs"]}
+    assert split_runs == {(r["searcher"], r["seed"]): r[key] for r in whole["runs"]}
+    assert merged["summary"]["mean_rank"] == whole["summary"]["mean_rank"]
+    for bad in ("3", "0,x", ","):
+        with pytest.raises(UsageError, match="--only-seeds"):
+            main(common + ["--only-seeds", bad, "--out", str(tmp_path / "bad")])

@@ -1,4 +1,7 @@
-"""Run benchmark tasks serially or in a process pool, one progress line each (bench searchers / --objectives 2)."""
+"""Run benchmark tasks serially or in a process pool, one progress line each (bench searchers / --objectives 2).
+
+Also the ``--only-seeds`` parsing the benchmark commands share.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +34,21 @@ def run_tasks(task: Callable[[tuple], dict], tasks: Sequence[tuple], jobs: int,
     order = {tuple(t[:3]): i for i, t in enumerate(tasks)}
     runs.sort(key=lambda r: order[(r["problem"], r["searcher"], r["seed"])])
     return runs
+
+
+def seed_list(seeds: int, only_seeds: str | None) -> list[int]:
+    """Seeds ``0 .. seeds - 1``, or the ``--only-seeds`` comma list of them (a long run split over processes).
+
+    Raises the CLI's ``UsageError`` (exit 2, one line) for a non-integer or out-of-range entry.
+    """
+    if not only_seeds:
+        return list(range(seeds))
+    from gpunet_ray.cli import UsageError
+
+    try:
+        chosen = sorted({int(x) for x in only_seeds.split(",") if x.strip()})
+    except ValueError:
+        raise UsageError(f"--only-seeds takes a comma list of integers, got {only_seeds!r}") from None
+    if not chosen or not set(chosen) <= set(range(seeds)):
+        raise UsageError(f"--only-seeds must name seeds in 0..{seeds - 1}, got {only_seeds!r}")
+    return chosen

@@ -42,6 +42,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._pool import seed_list
 from .searchers import split_searchers
 
 __all__ = ["main", "DESCRIPTION", "run_records", "training_trajectory", "summarize", "proxy_noise", "margins",
@@ -389,14 +390,7 @@ def _main(argv: Sequence[str] | None) -> int:
     cache = Path(args.latency_cache) if args.latency_cache else out / "latency.sqlite"
     records: list[dict] = []
     runs: list[dict] = []
-    seeds = list(range(args.seeds))
-    if args.only_seeds:
-        try:
-            seeds = sorted({int(x) for x in args.only_seeds.split(",") if x.strip()})
-        except ValueError:
-            raise UsageError(f"--only-seeds takes a comma list of integers, got {args.only_seeds!r}") from None
-        if not seeds or not set(seeds) <= set(range(args.seeds)):
-            raise UsageError(f"--only-seeds must name seeds in 0..{args.seeds - 1}, got {args.only_seeds!r}")
+    seeds = seed_list(args.seeds, args.only_seeds)
     missing: list[str] = []
 
     def ready(cfg, d: Path) -> bool:

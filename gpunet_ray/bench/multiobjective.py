@@ -24,7 +24,7 @@ import numpy as np
 
 from gpunet_ray.cli import UsageError
 
-from ._pool import run_tasks
+from ._pool import run_tasks, seed_list
 
 __all__ = ["hypervolume_2d", "hv_trajectory", "random_reference", "run_one_mo", "summarize_mo", "table_mo_md",
            "main_mo", "merged_random_ref", "DEFAULT_MO_SEARCHERS", "RANDOM_REF_SEED"]
@@ -249,9 +249,12 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "objectives": 2, "evals": args.evals, "seeds": args.seeds, "batch": args.batch,
             "random_ref": {"evaluations": args.random_ref, "seed": RANDOM_REF_SEED}}
+    seeds = seed_list(args.seeds, args.only_seeds)
+    if args.only_seeds:
+        meta["only_seeds"] = seeds
     t0 = time.time()
     ref = {p: random_reference(get_problem(p), args.random_ref) for p in problems}
-    tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in range(args.seeds) for s in searchers]
+    tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in seeds for s in searchers]
     runs = run_tasks(_task, tasks, args.jobs,
                      lambda r: r.get("error") or f"HV {r['hv'][-1] if r['hv'] else 0.0:.4g}")
     summ = summarize_mo(runs, ref)

@@ -31,7 +31,7 @@ from gpunet_ray.cli import OneLineParser, UsageError, key_values
 
 from gpunet_ray.searchers._registry import with_budget
 
-from ._pool import run_tasks
+from ._pool import run_tasks, seed_list
 
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
 
@@ -60,6 +60,9 @@ def _parser() -> OneLineParser:
     p.add_argument("--evals", type=int, default=50,
                    help="evaluations per run (default 50); searchers with a budget option (lamcts) are told it")
     p.add_argument("--seeds", type=int, default=5, help="seeds per (problem, searcher) (default 5)")
+    p.add_argument("--only-seeds", default=None, metavar="LIST",
+                   help="comma list: run only these of the seeds 0..SEEDS-1 (a long run split over processes or "
+                        "sessions, one --out each; --merge combines them, one run per problem, searcher and seed)")
     p.add_argument("--batch", type=int, default=8, help="suggestions per ask (default 8)")
     p.add_argument("--jobs", type=int, default=2, help="parallel worker processes (default 2)")
     p.add_argument("--out", default="bench_out/searchers", help="folder for results.json and table.md")
@@ -540,10 +543,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.platform()}",
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "evals": args.evals, "seeds": args.seeds, "batch": args.batch}
+    seeds = seed_list(args.seeds, args.only_seeds)
+    if args.only_seeds:
+        meta["only_seeds"] = seeds
     report: dict = {"meta": meta}
     if not args.skip_runs:
-        tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in range(args.seeds)
-                 for s in searchers]
+        tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in seeds for s in searchers]
         t0 = time.time()
         runs = run_tasks(_task, tasks, args.jobs,
                          lambda r: r.get("error") or r.get("skipped") or f"best {_best_so_far(r['values']):.4g}")
