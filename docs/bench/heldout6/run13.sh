@@ -16,7 +16,7 @@ seed() {  # objectives searcher problem seed (200 evaluations)
   [ -f $R/runs_${K}200/200_${S}_${N}.json ] && return
   local F=$R/runs_${K}200/seeds/200_${S}_${N}_s$4.json O=$W/seeds/200_${K}${S}_${N}_s$4
   [ -f $F ] && return
-  [ -f $W/stop ] && exit 0
+  [ -f $W/stop13 ] && exit 0  # run.sh's queue stops on $W/stop, this one on stop13
   mkdir -p $O; mkdir $O/claim 2>/dev/null || return  # another worker has it
   local t0=$(date +%s)
   (cd $C && PYTHONPATH=$C nice -n ${NICE:-0} /work/main/.venv/bin/python -m gpunet_ray.bench searchers --objectives $1 \
