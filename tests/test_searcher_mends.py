@@ -335,3 +335,51 @@ def test_global_after_auto_resolves_by_the_number_of_objectives_and_a_saved_valu
     again = LAMCTS(dom, seed=9)
     again.load_state_dict(state)
     assert again.options.global_after is None and again.ask(2) == b.ask(2)
+
+
+def test_infeasible_modes_change_the_gps_data_and_pof_learns_the_boundary():
+    """``infeasible`` (default ``"below"``): ``"exclude"`` fits the objective's GP on feasible points only;
+    ``"pof"`` also weighs log-EI by a feasibility GP. On a toy whose best feasible point sits on the
+    constraint's boundary (value rises with x0, feasible while x0 + x1 / 4 <= 0.5), the feasibility GP
+    gives the feasible side a high probability and the far side a low one; "pof" spends fewer evaluations
+    on infeasible points than "exclude" and more than "below"; the mode and the feasibility GP's
+    hyper-parameters travel in the state (a resumed run asks what the first would)."""
+    from gpunet_ray.searchers._acquisition import log_pof_at
+    from gpunet_ray.searchers._options import LAMCTSOptions
+
+    dom = Domain(tuple(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(3)))
+
+    def f(c):
+        return c["x0"] - 0.1 * c["x2"] if c["x0"] + c["x1"] / 4 <= 0.5 else None  # best: 0.5 at x1 = x2 = 0
+
+    runs = {}
+    for mode in ("below", "exclude", "pof"):
+        o = LAMCTS(dom, seed=4, n_init=8, infeasible=mode, n_candidates=300)
+        told = []
+        for _ in range(6):
+            for c in o.ask(4):
+                told.append((dom.key(c), f(c)))
+                o.tell(c, told[-1][1])
+        runs[mode] = (o, told)
+    assert len({tuple(k for k, _ in told) for _, told in runs.values()}) == 3  # three different runs
+    n_bad = {m: sum(v is None for _, v in told) for m, (_, told) in runs.items()}
+    # "below" steers away from the infeasible side most; "pof" less; "exclude" does not know it is there
+    assert n_bad["below"] < n_bad["pof"] < n_bad["exclude"], n_bad
+    o = runs["pof"][0]
+    assert "pof" in o._hyper
+    X = o.domain.unit_to_features(o.obs.unit())
+    feas = o.obs.feasible()
+    pof = log_pof_at(_gp.GP(X, feas.astype(float), o._hyper["pof"]), o.domain)
+    probe = np.array([[0.1, 0.1, 0.5], [0.9, 0.9, 0.5]])
+    p_in, p_out = np.exp(pof(probe))
+    assert p_in > 0.6 and p_out < 0.2, (p_in, p_out)
+    fresh = np.random.default_rng(0).random((400, 3))  # unseen points: PoF > 1/2 matches the constraint
+    truth = fresh[:, 0] + fresh[:, 1] / 4 <= 0.5
+    assert np.mean((pof(fresh) > np.log(0.5)) == truth) > 0.85
+    again = LAMCTS(dom, seed=11)
+    again.load_state_dict(json.loads(json.dumps(o.state_dict())))
+    assert again.options.infeasible == "pof" and again.ask(3) == o.ask(3)
+    assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items()
+                                    if k != "infeasible"}).infeasible == "below"
+    with pytest.raises(ConfigError, match="infeasible"):
+        LAMCTS(dom, infeasible="drop")

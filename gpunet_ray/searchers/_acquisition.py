@@ -19,16 +19,19 @@ from ._candidates import perturb
 from ._domain import Domain
 from ._pareto import dominance_counts
 
-__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scores"]
+__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scores", "log_pof_at"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
-                    acq_opt: str, refine: bool, starts: int, radius: float,
-                    discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    acq_opt: str, refine: bool, starts: int, radius: float, discrete: bool = False,
+                    log_weight: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI.
     ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
-    climb over the discrete dimensions too (:func:`discrete_ascent`)."""
+    climb over the discrete dimensions too (:func:`discrete_ascent`). ``log_weight`` (unit-view points ->
+    log of a weight, e.g. a probability of feasibility) is added to log-EI everywhere, the polish too."""
     ei = log_ei_at(gp, domain, best_f)
+    if log_weight is not None:
+        ei = (lambda base: lambda V: base(V) + log_weight(V))(ei)
     score = ei(C)
     # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
     top = C[np.argsort(-score, kind="stable")[:10]]
@@ -68,6 +71,18 @@ def mace_scores(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, n_ob
     front = dominance_counts(F) == 0
     rank = np.argsort(np.argsort(lei, kind="stable"), kind="stable") / max(1, len(C))  # [0, 1)
     return np.where(front, 2.0 + rng.random(len(C)), rank)
+
+
+def log_pof_at(gp: "_gp.GP", domain: Domain) -> Callable[[np.ndarray], np.ndarray]:
+    """log of the probability of feasibility under a GP fitted to 0/1 feasibility labels: the label's
+    latent mean above one half, ``log Phi((mu - 0.5) / sd)`` (a regression stand-in for a GP classifier,
+    as in constrained BO with a feasibility model; Gelbart et al., UAI 2014)."""
+    from scipy.special import log_ndtr
+
+    def f(V: np.ndarray) -> np.ndarray:
+        mu, sd = gp.predict(domain.unit_to_features(V))
+        return log_ndtr((mu - 0.5) / np.maximum(sd, 1e-9))
+    return f
 
 
 def log_ei_at(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:

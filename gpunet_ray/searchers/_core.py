@@ -19,7 +19,9 @@ multi-objective mode), one ``ask``:
    domain's canonical key) and candidates failing the known ``constraint`` are skipped.
 
 Infeasible results (``feasible=False``, NaN/inf/None values) are kept: they score below the worst
-feasible value, so the tree puts them on bad sides and the GP steers away from them.
+feasible value, so the tree puts them on bad sides; the GP, by default, learns them there too and
+steers away from them (``infeasible`` chooses: left out of the GP, or modelled apart as a probability
+of feasibility that weighs log-EI).
 
 This module holds the state (observations: :mod:`._observations`; options: :class:`LAMCTSOptions`)
 and the loop that ties the parts together; every random draw comes from the core's generator.
@@ -119,6 +121,13 @@ class LAMCTS(ObservedCore):
         init_share: with a ``budget`` and ``n_init`` None, the Sobol design is at most
             ``max(4, init_share * budget)`` points (None, the default: ``clip(P + 1, 8, 20)`` whatever the
             budget).
+        infeasible: what the GP makes of infeasible observations: ``"below"`` (default: they join its
+            training set 20 % of the feasible span below the worst feasible value), ``"exclude"`` (its
+            training set is the feasible observations nearest the region's best, as Optuna's GP sampler
+            leaves failed trials out) or ``"pof"`` (as ``"exclude"``, plus a GP on the 0/1 feasibility
+            of the nearest observations whose probability of feasibility weighs log-EI, the polish
+            included, and puts the exploit picks it deems likely infeasible last). The tree ranks
+            infeasible points lowest whatever this is.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -159,6 +168,7 @@ class LAMCTS(ObservedCore):
         acquisition: str = "ei",
         budget: int | None = None,
         init_share: float | None = None,
+        infeasible: str = "below",
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -169,7 +179,7 @@ class LAMCTS(ObservedCore):
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
             cov_fraction=cov_fraction, acquisition=acquisition, budget=budget,
-            init_share=init_share)
+            init_share=init_share, infeasible=infeasible)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -362,6 +372,21 @@ class LAMCTS(ObservedCore):
         self._hyper, self._hyper_n = hyper, n
         return t
 
+    def _log_pof(self, X_all: np.ndarray, feas: np.ndarray, idx: np.ndarray):
+        """``infeasible="pof"``: log of the probability of feasibility (unit-view points -> values) under
+        a GP on the 0/1 feasibility of the observations ``idx``; None when they are all feasible (no
+        weight). Its hyper-parameters are refitted with the objective's GP's (kept in its state)."""
+        from ._acquisition import log_pof_at
+
+        lab = feas[idx].astype(float)
+        if lab.all():
+            return None
+        X = X_all[idx]
+        if "pof" not in self._hyper:
+            self._hyper["pof"] = _gp.fit_hyper(X, lab, kernel=self.options.gp_kernel,
+                                               seed=self._seed_base + len(self.obs) + 7)
+        return log_pof_at(_gp.GP(X, lab, self._hyper["pof"]), self.domain)
+
     def _ehvi(self, C, score, Xg, Yg, fg, Y_all, feas_all, extra) -> tuple[np.ndarray, np.ndarray]:
         """``mo_acquisition="ehvi"``: candidates with a positive expected hypervolume improvement first
         (by it), then the rest by their ParEGO ``score``. A GP per objective on the feasible points of
@@ -416,11 +441,13 @@ class LAMCTS(ObservedCore):
             cand_idx = np.where(feas)[0]
         order = cand_idx[np.argsort(-t[cand_idx])]
         c = int(order[0])
-        # bounded GP training set: nearest observations to the centre
+        # bounded GP training set: nearest observations to the centre (the feasible ones, unless "below")
         dist = np.linalg.norm(X_all - X_all[c], axis=1)
-        gp_idx = np.argsort(dist, kind="stable")[: o.gp_max_points]
+        by_dist = np.argsort(dist, kind="stable")
+        gp_idx = by_dist[: o.gp_max_points] if o.infeasible == "below" else by_dist[feas[by_dist]][: o.gp_max_points]
         Xg = X_all[gp_idx]
         tg = self._fit(Xg, t[gp_idx], feas[gp_idx], X_all.shape[1], int(feas.sum()))
+        log_pof = self._log_pof(X_all, feas, by_dist[: o.gp_max_points]) if o.infeasible == "pof" else None
         # pending points (constant liar = the GP set's minimum)
         pend = list(self.obs.pending.values())
         if pend:
@@ -443,11 +470,13 @@ class LAMCTS(ObservedCore):
         elif o.exploit_every is not None and self._n_picks % o.exploit_every == 0 and o.objectives == 1:
             C, score = maximize_mean(_gp.GP(Xg, tg, self._hyper), d, C, acq_opt=o.acq_opt, starts=o.acq_starts,
                                      radius=o.acq_radius, discrete=o.acq_discrete)
+            if log_pof is not None:  # the likely infeasible go last, in their order
+                score = np.where(log_pof(C) >= np.log(0.5), score, score.min() - 1.0 - np.ptp(score))
         else:
             gp = _gp.GP(Xg, tg, self._hyper)
             C, score = maximize_log_ei(gp, d, C, best_f, self.rng, acq_opt=o.acq_opt,
                                        refine=o.refine, starts=o.acq_starts, radius=o.acq_radius,
-                                       discrete=o.acq_discrete)
+                                       discrete=o.acq_discrete, log_weight=log_pof)
             if o.acquisition == "mace" and o.objectives == 1:
                 score = mace_scores(gp, d, C, best_f, len(self.obs), self.rng)
             if o.mo_acquisition == "ehvi":

@@ -16,12 +16,17 @@ from gpunet_ray.errors import ConfigError
 
 from ._targets import TARGET_TRANSFORMS
 
-__all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY", "GLOBAL_AFTER", "GLOBAL_AFTER_SHARE"]
+__all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY", "GLOBAL_AFTER", "GLOBAL_AFTER_SHARE",
+           "INFEASIBLE"]
 
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
 MO_ACQUISITIONS = ("auto", "parego", "ehvi")
 ACQUISITIONS = ("ei", "mace")
+#: What the GP makes of infeasible observations (``infeasible``): placed below the worst feasible value
+#: (the default), left out, or left out of the objective's GP and modelled by a feasibility GP whose
+#: probability weighs log-EI.
+INFEASIBLE = ("below", "exclude", "pof")
 GP_KERNELS = ("rbf", "matern", "matern32")
 
 #: ``global_after="auto"`` with one objective: from this many observations on, whole-box BO steps (issue
@@ -35,7 +40,7 @@ GLOBAL_AFTER_SHARE = 0.5
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
           "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None,
-          "init_share": None}
+          "init_share": None, "infeasible": "below"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class LAMCTSOptions:
     acquisition: str = "ei"  # one objective: "ei" (log-EI) or "mace" (HEBO's log-EI / log-PI / UCB front)
     budget: int | None = None  # evaluations the run will make, when known (global_after="auto" uses it)
     init_share: float | None = None  # with a budget and n_init None: the design is at most this share of it
+    infeasible: str = "below"  # infeasible observations in the GP: "below" the worst, "exclude" or "pof"
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -89,6 +95,8 @@ class LAMCTSOptions:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
         if self.acquisition not in ACQUISITIONS:
             raise ConfigError(f"acquisition must be one of {ACQUISITIONS}, got {self.acquisition!r}")
+        if self.infeasible not in INFEASIBLE:
+            raise ConfigError(f"infeasible must be one of {INFEASIBLE}, got {self.infeasible!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
             raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
         # issue 14's ablations chose the single-objective acquisition (a whole-box polish from 10 starts and
