@@ -383,3 +383,14 @@ def test_infeasible_modes_change_the_gps_data_and_pof_learns_the_boundary():
                                     if k != "infeasible"}).infeasible == "below"
     with pytest.raises(ConfigError, match="infeasible"):
         LAMCTS(dom, infeasible="drop")
+
+
+def test_infeasible_modes_are_the_default_run_when_every_point_is_feasible():
+    """Without an infeasible observation the three modes are one run, ask for ask (the ablation of
+    ``infeasible`` needs only the problems with infeasible points)."""
+    dom = Domain(tuple(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(4)))
+    asked = {}
+    for mode in ("below", "exclude", "pof"):
+        o = LAMCTS(dom, seed=3, n_init=6, infeasible=mode, n_candidates=200)
+        asked[mode] = _run(o, lambda c: -sum((v - 0.3) ** 2 for v in c.values()), 4, 4)
+    assert asked["below"] == asked["exclude"] == asked["pof"]
