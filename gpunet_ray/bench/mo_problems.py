@@ -16,8 +16,8 @@ theirs:
   (every random architecture has error < 45 and latency < 1.9 ms); front unknown.
 
 Held-out two-objective problems are in :mod:`.heldout2` (``--set heldout2-mo``), :mod:`.heldout3`
-(``--set heldout3-mo``), :mod:`.heldout4` (``--set heldout4-mo``), :mod:`.heldout5` (``--set heldout5-mo``)
-and :mod:`.heldout6` (``--set heldout6-mo``).
+(``--set heldout3-mo``), :mod:`.heldout4` (``--set heldout4-mo``), :mod:`.heldout5` (``--set heldout5-mo``),
+:mod:`.heldout6` (``--set heldout6-mo``) and :mod:`.heldout7` (``--set heldout7-mo``).
 """
 
 from __future__ import annotations

@@ -23,13 +23,16 @@
 * Held-out set 5 (``h5-*``, :mod:`.heldout5`): fixed once set 4 was run, before the next change of the
   searcher; its run-once run started on 2026-11-30 (``--set heldout5``, ``heldout5-mo``).
 * Held-out set 6 (``h6-*``, :mod:`.heldout6`): fixed while set 5 was running (before any of it was read),
-  before the next change of the searcher; not run (``--set heldout6``, ``heldout6-mo``).
+  before the next change of the searcher; its run-once run started on 2026-11-30 (``--set heldout6``,
+  ``heldout6-mo``).
+* Held-out set 7 (``h7-*``, :mod:`.heldout7`): fixed while set 6 was running, before the next change of the
+  searcher; not run (``--set heldout7``, ``heldout7-mo``).
 
 * Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
   ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
 
 Problem sets (:data:`PROBLEM_SETS`, the bench CLI's ``--set``): ``tuned``, ``heldout``, ``all``
-(tuned + heldout), ``heldout2`` to ``heldout6`` (single-objective), ``mo``, ``heldout2-mo`` to ``heldout6-mo``
+(tuned + heldout), ``heldout2`` to ``heldout7`` (single-objective), ``mo``, ``heldout2-mo`` to ``heldout7-mo``
 (two objectives).
 """
 
@@ -214,13 +217,14 @@ HELD_OUT = ("ackley10-shifted", "levy10-shifted", "styblinski10", "mixed12")
 
 
 def _more() -> None:
-    from . import heldout2, heldout3, heldout4, heldout5, heldout6, mo_problems
+    from . import heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, mo_problems
 
     _PROBLEMS.update(heldout2.PROBLEMS)
     _PROBLEMS.update(heldout3.PROBLEMS)
     _PROBLEMS.update(heldout4.PROBLEMS)
     _PROBLEMS.update(heldout5.PROBLEMS)
     _PROBLEMS.update(heldout6.PROBLEMS)
+    _PROBLEMS.update(heldout7.PROBLEMS)
     _PROBLEMS.update(mo_problems.PROBLEMS)
 
 
@@ -233,17 +237,18 @@ def _sets() -> dict[str, tuple[str, ...]]:
     from .heldout4 import HELDOUT4, HELDOUT4_MO
     from .heldout5 import HELDOUT5, HELDOUT5_MO
     from .heldout6 import HELDOUT6, HELDOUT6_MO
+    from .heldout7 import HELDOUT7, HELDOUT7_MO
     from .mo_problems import MO_SET
 
     return {"tuned": TUNED_ON, "heldout": HELD_OUT, "all": TUNED_ON + HELD_OUT, "heldout2": HELDOUT2,
             "heldout3": HELDOUT3, "heldout4": HELDOUT4, "heldout5": HELDOUT5, "heldout6": HELDOUT6,
-            "mo": MO_SET,
+            "heldout7": HELDOUT7, "mo": MO_SET,
             "heldout2-mo": HELDOUT2_MO, "heldout3-mo": HELDOUT3_MO, "heldout4-mo": HELDOUT4_MO,
-            "heldout5-mo": HELDOUT5_MO, "heldout6-mo": HELDOUT6_MO}
+            "heldout5-mo": HELDOUT5_MO, "heldout6-mo": HELDOUT6_MO, "heldout7-mo": HELDOUT7_MO}
 
 
 #: Named problem sets; ``all`` is the single-objective tuning and first held-out sets (held-out sets 2
-#: to 6 and the two-objective problems stay out of it).
+#: to 7 and the two-objective problems stay out of it).
 PROBLEM_SETS: dict[str, tuple[str, ...]] = _sets()
 
 
