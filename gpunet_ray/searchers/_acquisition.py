@@ -29,9 +29,8 @@ def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, 
     ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
     climb over the discrete dimensions too (:func:`discrete_ascent`). ``log_weight`` (unit-view points ->
     log of a weight, e.g. a probability of feasibility) is added to log-EI everywhere, the polish too."""
-    ei = log_ei_at(gp, domain, best_f)
-    if log_weight is not None:
-        ei = (lambda base: lambda V: base(V) + log_weight(V))(ei)
+    base = log_ei_at(gp, domain, best_f)
+    ei = base if log_weight is None else (lambda V: base(V) + log_weight(V))
     score = ei(C)
     # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
     top = C[np.argsort(-score, kind="stable")[:10]]
