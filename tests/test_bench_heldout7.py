@@ -29,7 +29,7 @@ DECLARED = {
     "h7-mixed44": (1, {"categorical": 20, "ordinal": 12, "float": 12}),
     "h7-roofline": (1, None),
     "h7-deepthin": (1, None),
-    "h7-mo-zdt6r10": (2, {"float": 10}),
+    "h7-mo-kursawe10": (2, {"float": 10}),
     "h7-mo-roofline": (2, None),
 }
 ALL = list(DECLARED)
@@ -164,14 +164,13 @@ def test_accuracy_model7_is_not_an_earlier_sets_and_rewards_compute():
 
 
 def test_multi_objective_held_out_problems():
-    p = get_problem("h7-mo-zdt6r10")
-    assert p.fn(p.optimum) == pytest.approx((1.0, 0.0))  # the front's end at x0 = 1 (g = 1)
-    for t in (0.1, 0.3, 0.6):  # the distance variables at the centre: the front f2 = 1 - f1^2
-        f1, f2 = p.fn({**p.optimum, "x0": t})
-        assert f2 == pytest.approx(1.0 - f1 * f1) and 0.0 < f1 < 1.0
-    assert p.ref_point == (1.1, 10.0) and p.max_hv is None
-    vals = [p.fn(c) for c in points(p, 40, seed=5)]
-    assert all(v[1] > 1.0 for v in vals)  # random points are far from the front
+    p = get_problem("h7-mo-kursawe10")
+    assert p.fn(p.optimum) == pytest.approx((-90.0, 0.0))  # z = 0: f1's minimum (9 pairs of -10)
+    vals = [p.fn(c) for c in points(p, 60, seed=5)]
+    assert all(v[0] > -90.0 for v in vals)
+    inside = [v for v in vals if v[0] < -35.0 and v[1] < 30.0]
+    assert p.ref_point == (-35.0, 30.0) and p.max_hv is None
+    assert 0 < len(inside) < len(vals)  # the reference leaves part of the random points out
     g = get_problem("h7-mo-roofline")
     assert g.ref_point == (35.0, 6.0) and g.constraint is not None
     vals = [g.fn(c) for c in points(g, 60, seed=4)]
