@@ -447,7 +447,8 @@ class LAMCTS(ObservedCore):
         gp_idx = by_dist[: o.gp_max_points] if o.infeasible == "below" else by_dist[feas[by_dist]][: o.gp_max_points]
         Xg = X_all[gp_idx]
         tg = self._fit(Xg, t[gp_idx], feas[gp_idx], X_all.shape[1], int(feas.sum()))
-        log_pof = self._log_pof(X_all, feas, by_dist[: o.gp_max_points]) if o.infeasible == "pof" else None
+        log_pof = self._log_pof(X_all, feas, by_dist[: o.gp_max_points]) \
+            if o.infeasible == "pof" and o.sampler != "random" else None  # random scores use no model
         # pending points (constant liar = the GP set's minimum)
         pend = list(self.obs.pending.values())
         if pend:
