@@ -128,6 +128,9 @@ class LAMCTS(ObservedCore):
             of the nearest observations whose probability of feasibility weighs log-EI, the polish
             included, and puts the exploit picks it deems likely infeasible last). The tree ranks
             infeasible points lowest whatever this is.
+        gp_prior: the GP hyper-parameters' priors: ``"dim_scaled"`` (default: BoTorch's dimension-scaled
+            log-normal lengthscale prior, unit output scale) or ``"optuna"`` (Optuna's ``GPSampler``
+            priors: lengthscales near 1 whatever the dimension, a fitted output scale, a small noise).
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -169,6 +172,7 @@ class LAMCTS(ObservedCore):
         budget: int | None = None,
         init_share: float | None = None,
         infeasible: str = "below",
+        gp_prior: str = "dim_scaled",
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -179,7 +183,7 @@ class LAMCTS(ObservedCore):
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
             cov_fraction=cov_fraction, acquisition=acquisition, budget=budget,
-            init_share=init_share, infeasible=infeasible)
+            init_share=init_share, infeasible=infeasible, gp_prior=gp_prior)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -343,7 +347,8 @@ class LAMCTS(ObservedCore):
         used = self._hyper.get("chosen", tt) if tt == "evidence" else tt
         tg, lam = warp(tg, fg, used, None if refit else self._hyper.get("power_lambda"))
         if refit:
-            self._hyper = _gp.fit_hyper(Xg, tg, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp)
+            self._hyper = _gp.fit_hyper(Xg, tg, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp,
+                                          prior=o.gp_prior)
             self._hyper["targets"] = tt
             if lam is not None:
                 self._hyper["power_lambda"] = lam
@@ -359,7 +364,8 @@ class LAMCTS(ObservedCore):
             t, lam = warp(tg, fg, kind, None)
             if kind == "power" and lam is None and fg.sum() < 3:
                 continue  # too few feasible targets to warp: the same as raw
-            hyper = _gp.fit_hyper(Xg, t, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp)
+            hyper = _gp.fit_hyper(Xg, t, kernel=o.gp_kernel, seed=self._seed_base + n, input_warp=o.input_warp,
+                                  prior=o.gp_prior)
             score = _gp.GP(Xg, t, hyper).log_evidence()
             if kind == "power":
                 score += log_jacobian(tg[fg], lam)
@@ -384,7 +390,7 @@ class LAMCTS(ObservedCore):
         X = X_all[idx]
         if "pof" not in self._hyper:
             self._hyper["pof"] = _gp.fit_hyper(X, lab, kernel=self.options.gp_kernel,
-                                               seed=self._seed_base + len(self.obs) + 7)
+                                               seed=self._seed_base + len(self.obs) + 7, prior=self.options.gp_prior)
         return log_pof_at(_gp.GP(X, lab, self._hyper["pof"]), self.domain)
 
     def _ehvi(self, C, score, Xg, Yg, fg, Y_all, feas_all, extra) -> tuple[np.ndarray, np.ndarray]:
@@ -404,7 +410,8 @@ class LAMCTS(ObservedCore):
         Xf, Yf = Xg[fg], Yg[fg]
         if "mo" not in self._hyper:
             seed = self._seed_base + len(self.obs)
-            self._hyper["mo"] = [_gp.fit_hyper(Xf, Yf[:, j], kernel=o.gp_kernel, seed=seed + j) for j in range(2)]
+            self._hyper["mo"] = [_gp.fit_hyper(Xf, Yf[:, j], kernel=o.gp_kernel, seed=seed + j, prior=o.gp_prior)
+                                 for j in range(2)]
         gps = [_gp.GP(Xf, Yf[:, j], self._hyper["mo"][j]) for j in range(2)]
         front = -Y_all[feas_all]
         ref = reference_point(front) if o.ref_point is None else -(np.asarray(o.ref_point) * self.obs.sign)

@@ -17,10 +17,16 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["GPHyper", "fit_hyper", "GP", "log_ei", "standardize", "kumaraswamy", "WARP_EPS"]
+__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "standardize", "kumaraswamy", "WARP_EPS"]
 
 GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern"|"matern32",
-#                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp)}
+#                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp),
+#                  optional "scale": float (the kernel's output scale; absent: 1)}
+
+#: Hyper-parameter priors (``fit_hyper(prior=...)``): BoTorch's dimension-scaled log-normal lengthscale prior
+#: with a unit output scale (the default), or Optuna's ``GPSampler`` priors (lengthscales near 1 whatever the
+#: dimension, a fitted output scale, a small noise).
+GP_PRIORS = ("dim_scaled", "optuna")
 
 #: BoTorch's Warp maps the unit cube to [eps, 1 - eps] before the Kumaraswamy CDF.
 WARP_EPS = 1e-7
@@ -44,13 +50,16 @@ def kumaraswamy(X: np.ndarray, warp: dict) -> np.ndarray:
 
 
 def fit_hyper(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", seed: int = 0, maxiter: int = 75,
-              input_warp: bool = False) -> GPHyper:
+              input_warp: bool = False, prior: str = "dim_scaled") -> GPHyper:
     """Maximum a-posteriori GP hyper-parameters for (X: n x D in [0,1], y: n) via BoTorch.
 
     ``input_warp``: also fit a Kumaraswamy CDF per input dimension (BoTorch's ``Warp`` with
     log-normal priors on its two concentrations, centred on the identity), stored as
     ``hyper["warp"]`` and applied by :class:`GP`. Falls back to a fixed, reasonable setting (no
-    warp) if the fit fails (e.g. a degenerate training set). ``seed`` seeds a private torch RNG
+    warp) if the fit fails (e.g. a degenerate training set). ``prior``: one of :data:`GP_PRIORS`
+    (``"optuna"``: the penalty ``-(0.1 / q + 0.1 q)`` on each inverse squared lengthscale ``q``, Gamma(2, 1)
+    on an output scale and Gamma(1.1, 30) on the noise, as Optuna's ``GPSampler``; the output scale goes
+    into ``hyper["scale"]``). ``seed`` seeds a private torch RNG
     stream for the fit (forked: the global one is not touched).
     """
     import torch
@@ -62,10 +71,47 @@ def fit_hyper(X: np.ndarray, y: np.ndarray, kernel: str = "rbf", seed: int = 0, 
         return default
     with torch.random.fork_rng(devices=[]):  # a private stream: the caller's global torch RNG is left as it was
         torch.manual_seed(seed)  # BoTorch's fit takes no generator; its (rare) random restarts draw from here
-        return _fit(X, ys, kernel, maxiter, default, input_warp)
+        return _fit(X, ys, kernel, maxiter, default, input_warp, prior)
 
 
-def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHyper, input_warp: bool) -> GPHyper:
+def _optuna_modules(D: int, kernel: str) -> dict:
+    """``SingleTaskGP`` keywords for Optuna's priors: an output-scaled kernel whose lengthscales carry
+    Optuna's penalty, and a likelihood with its noise prior (noise >= 1e-6, Optuna's minimum)."""
+    import torch
+    from gpytorch.constraints import GreaterThan
+    from gpytorch.kernels import MaternKernel, RBFKernel, ScaleKernel
+    from gpytorch.likelihoods import GaussianLikelihood
+    from gpytorch.priors import GammaPrior, Prior
+
+    class _InvSquaredLengthscalePenalty(Prior):
+        """Optuna's ``-(0.1 / q + 0.1 q)`` with ``q = lengthscale^-2`` (a penalty, as Optuna adds it)."""
+
+        arg_constraints: dict = {}
+        support = torch.distributions.constraints.positive
+
+        def __init__(self):
+            torch.nn.Module.__init__(self)
+            torch.distributions.Distribution.__init__(self, torch.Size(), validate_args=False)
+            self._transform = None
+
+        def log_prob(self, lengthscale):
+            q = lengthscale.pow(-2)
+            return -(0.1 / q + 0.1 * q)
+
+    penalty = _InvSquaredLengthscalePenalty()
+    if kernel == "rbf":
+        base = RBFKernel(ard_num_dims=D, lengthscale_prior=penalty)
+    else:
+        base = MaternKernel(nu=1.5 if kernel == "matern32" else 2.5, ard_num_dims=D, lengthscale_prior=penalty)
+    base.lengthscale = torch.ones(D, dtype=torch.double)
+    covar = ScaleKernel(base, outputscale_prior=GammaPrior(2.0, 1.0))
+    likelihood = GaussianLikelihood(noise_prior=GammaPrior(1.1, 30.0), noise_constraint=GreaterThan(1e-6))
+    likelihood.noise = 0.01
+    return {"covar_module": covar.double(), "likelihood": likelihood.double()}
+
+
+def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHyper, input_warp: bool,
+         prior: str = "dim_scaled") -> GPHyper:
     import torch
     from botorch.fit import fit_gpytorch_mll
     from botorch.models import SingleTaskGP
@@ -75,7 +121,9 @@ def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHy
     tx = torch.as_tensor(X, dtype=torch.double)
     ty = torch.as_tensor(ys, dtype=torch.double).reshape(-1, 1)
     kw = {}
-    if kernel in ("matern", "matern32"):
+    if prior == "optuna":
+        kw.update(_optuna_modules(D, kernel))
+    elif kernel in ("matern", "matern32"):
         from botorch.models.utils.gpytorch_modules import get_covar_module_with_dim_scaled_prior
 
         kw["covar_module"] = get_covar_module_with_dim_scaled_prior(ard_num_dims=D, use_rbf_kernel=False)
@@ -95,13 +143,16 @@ def _fit(X: np.ndarray, ys: np.ndarray, kernel: str, maxiter: int, default: GPHy
         model = SingleTaskGP(tx, ty, **kw)  # data already standardised; no outcome transform
         mll = ExactMarginalLogLikelihood(model.likelihood, model)
         fit_gpytorch_mll(mll, optimizer_kwargs={"options": {"maxiter": maxiter}})
-        ls = model.covar_module.lengthscale.detach().reshape(-1).numpy()
+        base = model.covar_module.base_kernel if prior == "optuna" else model.covar_module
+        ls = base.lengthscale.detach().reshape(-1).numpy()
         out = {
             "lengthscale": [float(v) for v in ls],
             "noise": float(model.likelihood.noise.detach().reshape(-1)[0]),
             "mean": float(model.mean_module.constant.detach().reshape(-1)[0]),
             "kernel": kernel,
         }
+        if prior == "optuna":
+            out["scale"] = float(model.covar_module.outputscale.detach().reshape(-1)[0])
         if input_warp:
             w = model.input_transform
             out["warp"] = {"c1": [float(v) for v in w.concentration1.detach().reshape(-1)],
@@ -127,7 +178,8 @@ def _kernel(A: np.ndarray, B: np.ndarray, ls: np.ndarray, kind: str) -> np.ndarr
 
 
 class GP:
-    """Exact GP posterior (unit output scale on standardised targets) with fixed hyper-parameters."""
+    """Exact GP posterior on standardised targets (output scale ``hyper["scale"]``, 1 when absent) with
+    fixed hyper-parameters."""
 
     def __init__(self, X: np.ndarray, y: np.ndarray, hyper: GPHyper):
         self.warp = hyper.get("warp")
@@ -136,8 +188,9 @@ class GP:
         self.ls = np.asarray(hyper["lengthscale"], dtype=float)
         self.kind = hyper.get("kernel", "rbf")
         self.mean = float(hyper.get("mean", 0.0))
+        self.scale = float(hyper.get("scale", 1.0))
         noise = max(float(hyper.get("noise", 1e-4)), 1e-6)
-        K = _kernel(self.X, self.X, self.ls, self.kind)
+        K = self.scale * _kernel(self.X, self.X, self.ls, self.kind)
         K[np.diag_indices_from(K)] += noise
         jitter = 1e-8
         while True:
@@ -163,10 +216,10 @@ class GP:
 
     def predict(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent f at C (m x D), original units."""
-        Kc = _kernel(self._inputs(C), self.X, self.ls, self.kind)
+        Kc = self.scale * _kernel(self._inputs(C), self.X, self.ls, self.kind)
         m = self.mean + Kc @ self.alpha
         v = solve_triangular(self.L[0], Kc.T, lower=True, check_finite=False)
-        var = np.maximum(1.0 - (v * v).sum(0), 1e-12)
+        var = np.maximum(self.scale - (v * v).sum(0), 1e-12)
         return m * self.sd + self.mu, np.sqrt(var) * self.sd
 
 

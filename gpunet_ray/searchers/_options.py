@@ -14,10 +14,11 @@ import numpy as np
 
 from gpunet_ray.errors import ConfigError
 
+from ._gp import GP_PRIORS
 from ._targets import TARGET_TRANSFORMS
 
 __all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY", "GLOBAL_AFTER", "GLOBAL_AFTER_SHARE",
-           "INFEASIBLE"]
+           "INFEASIBLE", "GP_PRIORS"]
 
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
@@ -40,7 +41,7 @@ GLOBAL_AFTER_SHARE = 0.5
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
           "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None,
-          "init_share": None, "infeasible": "below"}
+          "init_share": None, "infeasible": "below", "gp_prior": "dim_scaled"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class LAMCTSOptions:
     budget: int | None = None  # evaluations the run will make, when known (global_after="auto" uses it)
     init_share: float | None = None  # with a budget and n_init None: the design is at most this share of it
     infeasible: str = "below"  # infeasible observations in the GP: "below" the worst, "exclude" or "pof"
+    gp_prior: str = "dim_scaled"  # the GP's priors: BoTorch's dimension-scaled ones, or "optuna" (GPSampler's)
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -97,6 +99,8 @@ class LAMCTSOptions:
             raise ConfigError(f"acquisition must be one of {ACQUISITIONS}, got {self.acquisition!r}")
         if self.infeasible not in INFEASIBLE:
             raise ConfigError(f"infeasible must be one of {INFEASIBLE}, got {self.infeasible!r}")
+        if self.gp_prior not in GP_PRIORS:
+            raise ConfigError(f"gp_prior must be one of {GP_PRIORS}, got {self.gp_prior!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
             raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
         # issue 14's ablations chose the single-objective acquisition (a whole-box polish from 10 starts and
