@@ -394,3 +394,57 @@ def test_infeasible_modes_are_the_default_run_when_every_point_is_feasible():
         o = LAMCTS(dom, seed=3, n_init=6, infeasible=mode, n_candidates=200)
         asked[mode] = _run(o, lambda c: -sum((v - 0.3) ** 2 for v in c.values()), 4, 4)
     assert asked["below"] == asked["exclude"] == asked["pof"]
+
+
+def test_optuna_priors_fit_an_output_scale_and_the_numpy_posterior_is_gpytorchs():
+    """``gp_prior="optuna"`` (Optuna GPSampler's priors): in 30 dimensions with 25 points the lengthscales
+    are less than half BoTorch's dimension-scaled ones (1.8 against 4.9 median); an output scale is fitted
+    and kept; the
+    numpy posterior at those hyper-parameters is GPyTorch's (mean and latent standard deviation); a
+    search with it runs, resumes and repeats, and a state without the option resumes with the default."""
+    import torch
+    from botorch.models import SingleTaskGP
+
+    from gpunet_ray.searchers._options import LAMCTSOptions
+
+    rng = np.random.default_rng(1)
+    X = rng.random((25, 30))
+    y = np.sin(5 * X[:, 0]) + (X[:, 1] - 0.5) ** 2 + 0.3 * X[:, 2]
+    dim = _gp.fit_hyper(X, y, kernel="matern", seed=0)
+    opt = _gp.fit_hyper(X, y, kernel="matern", seed=0, prior="optuna")
+    assert "scale" not in dim and opt["scale"] > 0
+    assert np.median(opt["lengthscale"]) < 0.5 * np.median(dim["lengthscale"]), \
+        (np.median(opt["lengthscale"]), np.median(dim["lengthscale"]))
+
+    opt = dict(opt, noise=0.01)  # (at the fitted noise, ~1e-6, GPyTorch's Cholesky jitter would differ from ours)
+    ys, mu, sd = _gp.standardize(y)
+    model = SingleTaskGP(torch.as_tensor(X), torch.as_tensor(ys).reshape(-1, 1), outcome_transform=None,
+                         **_gp._optuna_modules(30, "matern"))
+    model.covar_module.base_kernel.lengthscale = torch.tensor([opt["lengthscale"]], dtype=torch.double)
+    model.covar_module.outputscale = torch.tensor(opt["scale"], dtype=torch.double)
+    model.likelihood.noise = torch.tensor([opt["noise"]], dtype=torch.double)
+    model.mean_module.constant = torch.tensor(opt["mean"], dtype=torch.double)
+    model.eval()
+    T = rng.random((6, 30))
+    with torch.no_grad():
+        post = model.posterior(torch.as_tensor(T))
+    mean, std = _gp.GP(X, y, opt).predict(T)
+    np.testing.assert_allclose(mean, post.mean.numpy().ravel() * sd + mu, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(std, np.sqrt(post.variance.numpy().ravel()) * sd, rtol=1e-6, atol=1e-8)
+
+    dom = Domain((Param("x", "float", low=0.0, high=1.0), Param("k", "int", low=0, high=9),
+                  Param("op", "categorical", choices=("a", "b", "c"))))
+    runs = []
+    for _ in range(2):
+        o = LAMCTS(dom, seed=5, gp_prior="optuna", n_init=6, n_candidates=200)
+        runs.append((o, _run(o, lambda c: -(c["x"] - 0.3) ** 2 - 0.01 * c["k"] - (c["op"] == "b"), 3, 4)))
+    assert runs[0][1] == runs[1][1]  # same seed, same suggestions
+    o = runs[0][0]
+    assert o._hyper is not None and "scale" in o._hyper
+    again = LAMCTS(dom, seed=8)
+    again.load_state_dict(json.loads(json.dumps(o.state_dict())))
+    assert again.options.gp_prior == "optuna" and again.ask(3) == o.ask(3)
+    assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items()
+                                    if k != "gp_prior"}).gp_prior == "dim_scaled"
+    with pytest.raises(ConfigError, match="gp_prior"):
+        LAMCTS(dom, gp_prior="hebo")
