@@ -1,14 +1,15 @@
 """Session 14: rank session 13's infeasible variants among the recorded peers on the 61 tuning problems (the 51 of
 session 13 plus held-out set 6, spent in session 13). Builds on session 13's compare.py (run here, not copied):
 its cells, plus set 6's records (its LA-MCTS run is the default) and session 14's variant runs on set 6's two
-NAS-like problems. On problems without infeasible points every mode is the default run ask for ask, so the
-default's cells stand in there. Run from the repository root:
+NAS-like problems. On problems without infeasible points every infeasible mode is the default run ask for ask, so
+the default's cells stand in there; every other variant (gp_prior="optuna") ran on all 61. Run from the repository root:
 python docs/bench/ablation/session14/compare.py [VARIANT ...]"""
 import contextlib, glob, io, json, math, runpy, sys
 import numpy as np
 M = "docs/bench/"
 VS = sys.argv[1:] or ["lamcts[infeasible=exclude]", "lamcts[infeasible=pof]"]
-sys.argv = ["x"] + VS
+STAND_IN = [v for v in VS if v.startswith("lamcts[infeasible=")]  # the default's run where nothing is infeasible
+sys.argv = ["x"] + STAND_IN
 with contextlib.redirect_stdout(io.StringIO()):
     g = runpy.run_path(M + "ablation/session13/compare.py")
 cells, SETS, PEERS, NAS = g["cells"], dict(g["SETS"]), g["PEERS"], list(g["NAS"])
@@ -25,7 +26,7 @@ for E in (50, 200):
             s = "default" if r["searcher"] == "lamcts" else r["searcher"]
             b = [v for v, ok in zip(r["values"][:E], r["feasible"][:E]) if ok and v is not None and math.isfinite(v)]
             cells.setdefault((E, r["problem"], s), {})[r["seed"]] = min(b) if b else math.inf
-    for v in VS:
+    for v in STAND_IN:
         for p in set(H6) - set(NAS):
             cells[(E, p, v)] = cells[(E, p, "default")]
 med = lambda E, p, s: float(np.median(list(cells[(E, p, s)].values()))) if len(cells.get((E, p, s), {})) == 5 else None
