@@ -24,11 +24,14 @@ __all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scor
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
                     acq_opt: str, refine: bool, starts: int, radius: float, discrete: bool = False,
-                    log_weight: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    log_weight: Callable[[np.ndarray], np.ndarray] | None = None,
+                    extra_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI.
     ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
     climb over the discrete dimensions too (:func:`discrete_ascent`). ``log_weight`` (unit-view points ->
-    log of a weight, e.g. a probability of feasibility) is added to log-EI everywhere, the polish too."""
+    log of a weight, e.g. a probability of feasibility) is added to log-EI everywhere, the polish too.
+    ``extra_starts`` (unit-view points, e.g. the best observation) are polished too, after the best
+    candidates."""
     base = log_ei_at(gp, domain, best_f)
     ei = base if log_weight is None else (lambda V: base(V) + log_weight(V))
     score = ei(C)
@@ -36,20 +39,26 @@ def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, 
     top = C[np.argsort(-score, kind="stable")[:10]]
     R = perturb(domain, rng, top, 40, sigma_range=(0.003, 0.05)) if refine else []
     if acq_opt == "lbfgs":
-        R = _polished(ei, domain, top[:starts], radius, discrete)
+        R = _polished(ei, domain, _with(top[:starts], extra_starts), radius, discrete)
     return _appended(ei, C, score, R)
 
 
 def maximize_mean(gp: "_gp.GP", domain: Domain, C: np.ndarray, *, acq_opt: str, starts: int,
-                  radius: float, discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                  radius: float, discrete: bool = False,
+                  extra_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`maximize_log_ei` with the posterior mean as the acquisition (pure exploitation)."""
     def mean(V: np.ndarray) -> np.ndarray:
         return gp.predict(domain.unit_to_features(V))[0]
 
     score = mean(C)
-    R = _polished(mean, domain, C[np.argsort(-score, kind="stable")[:starts]], radius, discrete) \
-        if acq_opt == "lbfgs" else []
+    R = _polished(mean, domain, _with(C[np.argsort(-score, kind="stable")[:starts]], extra_starts), radius,
+                  discrete) if acq_opt == "lbfgs" else []
     return _appended(mean, C, score, R)
+
+
+def _with(top: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+    """The polish's starts: ``top``, then ``extra`` (None: none)."""
+    return top if extra is None or not len(extra) else np.vstack([top, np.atleast_2d(extra)])
 
 
 def mace_scores(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, n_obs: int,

@@ -131,6 +131,9 @@ class LAMCTS(ObservedCore):
         gp_prior: the GP hyper-parameters' priors: ``"dim_scaled"`` (default: BoTorch's dimension-scaled
             log-normal lengthscale prior, unit output scale) or ``"optuna"`` (Optuna's ``GPSampler``
             priors: lengthscales near 1 whatever the dimension, a fitted output scale, a small noise).
+        polish_best: the acquisition's polish (and discrete climb) also starts from the region's best
+            observation, as Optuna's ``GPSampler`` warm-starts its local search from the best trial
+            (default False).
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -173,6 +176,7 @@ class LAMCTS(ObservedCore):
         init_share: float | None = None,
         infeasible: str = "below",
         gp_prior: str = "dim_scaled",
+        polish_best: bool = False,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -183,7 +187,7 @@ class LAMCTS(ObservedCore):
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
             cov_fraction=cov_fraction, acquisition=acquisition, budget=budget,
-            init_share=init_share, infeasible=infeasible, gp_prior=gp_prior)
+            init_share=init_share, infeasible=infeasible, gp_prior=gp_prior, polish_best=polish_best)
         self.options: LAMCTSOptions = options.resolved(len(self.domain))
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -473,18 +477,19 @@ class LAMCTS(ObservedCore):
         C = region_candidates(d, self.rng, U_all, order, c, path, n=o.n_candidates, local_fraction=o.local_fraction,
                               trust=trust, lengthscale=ls, cov_fraction=o.cov_fraction)
         self._n_picks += 1
+        extra = U_all[c][None] if o.polish_best else None  # Optuna's GPSampler warm-starts its local search there
         if o.sampler == "random":
             score = self.rng.random(len(C))
         elif o.exploit_every is not None and self._n_picks % o.exploit_every == 0 and o.objectives == 1:
             C, score = maximize_mean(_gp.GP(Xg, tg, self._hyper), d, C, acq_opt=o.acq_opt, starts=o.acq_starts,
-                                     radius=o.acq_radius, discrete=o.acq_discrete)
+                                     radius=o.acq_radius, discrete=o.acq_discrete, extra_starts=extra)
             if log_pof is not None:  # the likely infeasible go last, in their order
                 score = np.where(log_pof(C) >= np.log(0.5), score, score.min() - 1.0 - np.ptp(score))
         else:
             gp = _gp.GP(Xg, tg, self._hyper)
             C, score = maximize_log_ei(gp, d, C, best_f, self.rng, acq_opt=o.acq_opt,
                                        refine=o.refine, starts=o.acq_starts, radius=o.acq_radius,
-                                       discrete=o.acq_discrete, log_weight=log_pof)
+                                       discrete=o.acq_discrete, log_weight=log_pof, extra_starts=extra)
             if o.acquisition == "mace" and o.objectives == 1:
                 score = mace_scores(gp, d, C, best_f, len(self.obs), self.rng)
             if o.mo_acquisition == "ehvi":

@@ -41,7 +41,8 @@ GLOBAL_AFTER_SHARE = 0.5
 LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", "acq_starts": 3, "acq_radius": 0.1,
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
           "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None,
-          "init_share": None, "infeasible": "below", "gp_prior": "dim_scaled"}
+          "init_share": None, "infeasible": "below", "gp_prior": "dim_scaled",
+          "polish_best": False}
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class LAMCTSOptions:
     init_share: float | None = None  # with a budget and n_init None: the design is at most this share of it
     infeasible: str = "below"  # infeasible observations in the GP: "below" the worst, "exclude" or "pof"
     gp_prior: str = "dim_scaled"  # the GP's priors: BoTorch's dimension-scaled ones, or "optuna" (GPSampler's)
+    polish_best: bool = False  # the acquisition's polish also starts from the region's best observation
 
     def __post_init__(self) -> None:
         if self.objectives < 1:
@@ -172,6 +174,7 @@ class LAMCTSOptions:
         set_(self, "refine", bool(self.refine))
         set_(self, "input_warp", bool(self.input_warp))
         set_(self, "acq_discrete", bool(self.acq_discrete))
+        set_(self, "polish_best", bool(self.polish_best))
 
     def resolved(self, n_params: int) -> "LAMCTSOptions":
         """A copy with ``n_init`` (``clip(P + 1, 8, 20)``, or with a ``budget`` and ``init_share`` at most
