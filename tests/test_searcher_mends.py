@@ -12,7 +12,7 @@ import pytest
 from gpunet_ray.errors import ConfigError
 from gpunet_ray.searchers import LAMCTS, Domain, Param
 from gpunet_ray.searchers import _gp
-from gpunet_ray.searchers._acquisition import discrete_ascent, maximize_mean
+from gpunet_ray.searchers._acquisition import discrete_ascent, maximize_log_ei, maximize_mean
 from gpunet_ray.searchers._candidates import region_candidates
 from test_searcher_core import _run  # pytest puts tests/ on sys.path, as test_train relies on for fault_trainable
 
@@ -448,3 +448,39 @@ def test_optuna_priors_fit_an_output_scale_and_the_numpy_posterior_is_gpytorchs(
                                     if k != "gp_prior"}).gp_prior == "dim_scaled"
     with pytest.raises(ConfigError, match="gp_prior"):
         LAMCTS(dom, gp_prior="hebo")
+
+
+def test_polish_best_also_polishes_from_the_best_observation():
+    """``polish_best`` (off by default): the log-EI and mean polishes also start from the given point (the
+    region's best observation), so with a small polish radius one polished point lies beside it while
+    every candidate is far away; without it none does. LA-MCTS with the option repeats, resumes, and a
+    state without the option resumes with it off."""
+    from gpunet_ray.searchers._options import LAMCTSOptions
+
+    dom = Domain(tuple(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(4)))
+    rng = np.random.default_rng(3)
+    U = np.vstack([rng.random((20, 4)), np.full((1, 4), 0.32)])
+    y = -((U - 0.3) ** 2).sum(1)
+    gp = _gp.GP(U, y, _gp.fit_hyper(U, y, kernel="matern", seed=0))
+    C = 0.85 + 0.15 * rng.random((50, 4))  # every candidate far from the best observation (U[-1])
+    near = {}
+    for extra in (None, U[-1:]):
+        for name, (C2, _) in (
+                ("ei", maximize_log_ei(gp, dom, C, float(y.max()), rng, acq_opt="lbfgs", refine=False, starts=2,
+                                       radius=0.1, extra_starts=extra)),
+                ("mean", maximize_mean(gp, dom, C, acq_opt="lbfgs", starts=2, radius=0.1, extra_starts=extra))):
+            added = C2[len(C):]
+            near[(name, extra is not None)] = float(np.abs(added - U[-1]).max(1).min()) if len(added) else np.inf
+    for name in ("ei", "mean"):
+        assert near[(name, True)] <= 0.1 + 1e-9 and near[(name, False)] > 0.3, near
+
+    runs = []
+    for _ in range(2):
+        o = LAMCTS(dom, seed=6, polish_best=True, n_init=6, n_candidates=200)
+        runs.append((o, _run(o, lambda c: -sum((v - 0.3) ** 2 for v in c.values()), 3, 4)))
+    assert runs[0][1] == runs[1][1]
+    again = LAMCTS(dom, seed=2)
+    again.load_state_dict(json.loads(json.dumps(runs[0][0].state_dict())))
+    assert again.options.polish_best is True and again.ask(3) == runs[0][0].ask(3)
+    assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items()
+                                    if k != "polish_best"}).polish_best is False
