@@ -484,3 +484,28 @@ def test_polish_best_also_polishes_from_the_best_observation():
     assert again.options.polish_best is True and again.ask(3) == runs[0][0].ask(3)
     assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items()
                                     if k != "polish_best"}).polish_best is False
+
+
+def test_the_prior_resolves_by_the_domain_and_the_objectives_and_a_saved_one_is_kept():
+    """``gp_prior=None`` (the default) resolves to Optuna's priors with one objective on a domain with a
+    float or log parameter, to BoTorch's dimension-scaled ones on an all-discrete domain (the NAS spaces)
+    and with several objectives (session 14's ablation); a given value is kept, and a state resumes with
+    the value it was written with."""
+    cont = Domain((Param("x", "float", low=0.0, high=1.0), Param("k", "int", low=0, high=5)))
+    disc = Domain((Param("k", "int", low=0, high=5), Param("w", "ordinal", choices=(8, 16, 32)),
+                   Param("op", "categorical", choices=("a", "b"))))
+    assert LAMCTS(cont, seed=0).options.gp_prior == "optuna"
+    assert LAMCTS(disc, seed=0).options.gp_prior == "dim_scaled"
+    assert LAMCTS(cont, seed=0, objectives=2, maximize=(True, True)).options.gp_prior == "dim_scaled"
+    assert LAMCTS(disc, seed=0, gp_prior="optuna").options.gp_prior == "optuna"
+    f = lambda c: -(c["x"] - 0.3) ** 2 - 0.1 * c["k"]  # noqa: E731
+    old = LAMCTS(cont, seed=0, gp_prior="dim_scaled")
+    _run(old, f, 3, 4)
+    new = LAMCTS(cont, seed=1)
+    new.load_state_dict(json.loads(json.dumps(old.state_dict())))
+    assert new.options.gp_prior == "dim_scaled" and new.ask(2) == old.ask(2) and "scale" not in new._hyper
+    default = LAMCTS(cont, seed=0)
+    _run(default, f, 3, 4)
+    assert "scale" in default._hyper  # Optuna's priors fit an output scale
+    with pytest.raises(ConfigError, match="gp_prior"):
+        LAMCTS(cont, gp_prior="hebo")

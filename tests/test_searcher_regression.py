@@ -3,8 +3,11 @@ old tuning set (never held-out set 2 or 3).
 
 The ``-v1`` runs pin the behaviour from before issue 14's ablation changed the acquisition defaults
 (session 7), the ``-v2`` runs the session-7 defaults, before the one-objective kernel became Matern 5/2
-(session 9); their options restore it, so old behaviour stays reachable. The other single-objective runs
-pin today's defaults; the two-objective run pins the multi-objective defaults (unchanged since session 7).
+(session 9), the ``-v3`` runs the defaults of sessions 9-13, before the one-objective GP took Optuna's
+priors on domains with a float parameter (session 14); their options restore it, so old behaviour stays
+reachable (the ``-v3`` pins are the runs recorded without a suffix before session 14). The other
+single-objective runs pin today's defaults (``tiny-gpunet``'s all-discrete space is unchanged since session 9);
+the two-objective run pins the multi-objective defaults (unchanged since session 7).
 
 **Pins are per arithmetic.** The model-based suggestions come out of L-BFGS-B runs on a GP fit, and
 those stop where their tolerances say: a last-bit difference in a BLAS kernel or a vectorised ``exp``
@@ -54,9 +57,13 @@ FIXTURE = Path(__file__).with_name("fixtures") / "lamcts_suggestions.json"
 FIRST_MODEL_TOL = 1e-2
 
 #: the acquisition options before issue 14's ablation changed their defaults (session 7), and the kernel
-V1 = {"acq_starts": 3, "acq_radius": 0.1, "exploit_every": None, "acq_discrete": False, "gp_kernel": "rbf"}
+V1 = {"acq_starts": 3, "acq_radius": 0.1, "exploit_every": None, "acq_discrete": False, "gp_kernel": "rbf",
+      "gp_prior": "dim_scaled"}
 #: the defaults of session 7 (before session 9's ablation made Matern 5/2 the one-objective kernel)
-V2 = {"gp_kernel": "rbf"}
+V2 = {"gp_kernel": "rbf", "gp_prior": "dim_scaled"}
+#: the defaults of sessions 9-13 (before session 14's ablation gave the one-objective GP Optuna's priors on
+#: domains with a float parameter; all-discrete domains such as tiny-gpunet's keep BoTorch's)
+V3 = {"gp_prior": "dim_scaled"}
 
 #: name -> (problem, options, seed, batch, suggestions, objectives, resume_at)
 RUNS = {
@@ -67,12 +74,15 @@ RUNS = {
     "mixed8-v2": ("mixed8", V2, 1, 4, 32, 1, 16),
     "tiny-gpunet-v2": ("tiny-gpunet", V2, 2, 4, 28, 1, None),
     "hartmann6-turbo-v2": ("hartmann6", {**V2, "sampler": "turbo"}, 3, 4, 28, 1, None),
+    "hartmann6-v3": ("hartmann6", V3, 0, 4, 32, 1, None),
+    "mixed8-v3": ("mixed8", V3, 1, 4, 32, 1, 16),
+    "hartmann6-turbo-v3": ("hartmann6", {**V3, "sampler": "turbo"}, 3, 4, 28, 1, None),
     "hartmann6": ("hartmann6", {}, 0, 4, 32, 1, None),
     "mixed8": ("mixed8", {}, 1, 4, 32, 1, 16),  # with a JSON state round trip after 16 suggestions
     "tiny-gpunet": ("tiny-gpunet", {}, 2, 4, 28, 1, None),  # infeasible results
     "hartmann6-turbo": ("hartmann6", {"sampler": "turbo"}, 3, 4, 28, 1, None),
     "mixed8-copula-candidates": ("mixed8", {"target_transform": "copula", "acq_opt": "candidates",
-                                            "refine": True, "gp_kernel": "matern"}, 4, 4, 28, 1, None),
+                                            "refine": True, "gp_kernel": "matern", **V3}, 4, 4, 28, 1, None),
     "hartmann6-2obj": ("hartmann6", {}, 5, 4, 28, 2, None),
 }
 

@@ -128,9 +128,13 @@ class LAMCTS(ObservedCore):
             of the nearest observations whose probability of feasibility weighs log-EI, the polish
             included, and puts the exploit picks it deems likely infeasible last). The tree ranks
             infeasible points lowest whatever this is.
-        gp_prior: the GP hyper-parameters' priors: ``"dim_scaled"`` (default: BoTorch's dimension-scaled
-            log-normal lengthscale prior, unit output scale) or ``"optuna"`` (Optuna's ``GPSampler``
-            priors: lengthscales near 1 whatever the dimension, a fitted output scale, a small noise).
+        gp_prior: the GP hyper-parameters' priors: ``"optuna"`` (Optuna's ``GPSampler`` priors:
+            lengthscales near 1 whatever the dimension, a fitted output scale, a small noise) or
+            ``"dim_scaled"`` (BoTorch's dimension-scaled log-normal lengthscale prior, unit output scale).
+            None (default): ``"optuna"`` with one objective on a domain with a float or log parameter,
+            ``"dim_scaled"`` on an all-discrete one (NAS spaces) and with several objectives (issue 14's
+            session-14 ablation over 61 tuning problems: 2.25 against 2.31 at 50 evaluations, 2.12 against
+            2.29 at 200).
         polish_best: the acquisition's polish (and discrete climb) also starts from the region's best
             observation, as Optuna's ``GPSampler`` warm-starts its local search from the best trial
             (default False).
@@ -175,7 +179,7 @@ class LAMCTS(ObservedCore):
         budget: int | None = None,
         init_share: float | None = None,
         infeasible: str = "below",
-        gp_prior: str = "dim_scaled",
+        gp_prior: str | None = None,
         polish_best: bool = False,
     ):
         self.domain = as_domain(domain)
@@ -188,7 +192,7 @@ class LAMCTS(ObservedCore):
             exploit_every=exploit_every, acq_discrete=acq_discrete,
             cov_fraction=cov_fraction, acquisition=acquisition, budget=budget,
             init_share=init_share, infeasible=infeasible, gp_prior=gp_prior, polish_best=polish_best)
-        self.options: LAMCTSOptions = options.resolved(len(self.domain))
+        self.options: LAMCTSOptions = options.resolved(len(self.domain), self._continuous())
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         self._seed_base = int(self.rng.integers(2**31 - 1))
@@ -202,6 +206,10 @@ class LAMCTS(ObservedCore):
         self._hyper: dict | None = None
         self._hyper_n = 0
         self._trust = TrustRegion()
+
+    def _continuous(self) -> bool:
+        """Whether the domain has a float or log parameter (``gp_prior=None`` resolves by it)."""
+        return any(p.kind in ("float", "log") for p in self.domain.params)
 
     @classmethod
     def from_options(cls, domain: Any, options: LAMCTSOptions, *, seed: int | np.random.Generator | None = None,
@@ -277,7 +285,7 @@ class LAMCTS(ObservedCore):
                               f"(this build reads version {STATE_VERSION})")
         if state["domain"]["params"] != self.domain.to_dict()["params"]:
             raise ConfigError("the saved searcher state was made for a different search space")
-        self.options = LAMCTSOptions.from_dict(state["options"]).resolved(len(self.domain))
+        self.options = LAMCTSOptions.from_dict(state["options"]).resolved(len(self.domain), self._continuous())
         self._seed_base = int(state["seed_base"])
         self.rng = generator_from_state(state)
         self._init_queue = [np.asarray(u, dtype=float) for u in state["init_queue"]]

@@ -51,7 +51,8 @@ class LAMCTSOptions:
 
     ``n_init`` and ``n_candidates`` may be None (sized from the number of parameters by
     :meth:`resolved`); ``acq_starts``, ``acq_radius``, ``acq_discrete`` and ``gp_kernel`` given as None,
-    and ``global_after="auto"``, are resolved at construction by the number of objectives, and
+    and ``global_after="auto"``, are resolved at construction by the number of objectives (``gp_prior``
+    None too with several; with one, by the domain in :meth:`resolved`), and
     ``mo_acquisition="auto"`` by the reference point (so ``dataclasses.replace(options, objectives=2)``
     keeps the one-objective values: build new options instead); every other field is the value used.
     """
@@ -85,7 +86,8 @@ class LAMCTSOptions:
     budget: int | None = None  # evaluations the run will make, when known (global_after="auto" uses it)
     init_share: float | None = None  # with a budget and n_init None: the design is at most this share of it
     infeasible: str = "below"  # infeasible observations in the GP: "below" the worst, "exclude" or "pof"
-    gp_prior: str = "dim_scaled"  # the GP's priors: BoTorch's dimension-scaled ones, or "optuna" (GPSampler's)
+    gp_prior: str | None = None  # the GP's priors: "optuna" (GPSampler's) or "dim_scaled" (BoTorch's); None:
+    # "optuna" with one objective on a domain with a float parameter, else "dim_scaled" (session 14; resolved())
     polish_best: bool = False  # the acquisition's polish also starts from the region's best observation
 
     def __post_init__(self) -> None:
@@ -101,13 +103,11 @@ class LAMCTSOptions:
             raise ConfigError(f"acquisition must be one of {ACQUISITIONS}, got {self.acquisition!r}")
         if self.infeasible not in INFEASIBLE:
             raise ConfigError(f"infeasible must be one of {INFEASIBLE}, got {self.infeasible!r}")
-        if self.gp_prior not in GP_PRIORS:
-            raise ConfigError(f"gp_prior must be one of {GP_PRIORS}, got {self.gp_prior!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
             raise ConfigError(f"mo_acquisition must be one of {MO_ACQUISITIONS}, got {self.mo_acquisition!r}")
         # issue 14's ablations chose the single-objective acquisition (a whole-box polish from 10 starts and
-        # a discrete climb; session 7) and kernel (Matern 5/2; session 9); the multi-objective modes keep
-        # the settings their own benchmark chose
+        # a discrete climb; session 7), kernel (Matern 5/2; session 9) and priors (by the domain, session 14:
+        # resolved()); the multi-objective modes keep the settings their own benchmark chose
         single = int(self.objectives) == 1
         for name, one, several in (("acq_starts", 10, 3), ("acq_radius", 1.0, 0.1), ("acq_discrete", True, False),
                                    ("gp_kernel", "matern", "rbf")):
@@ -146,6 +146,10 @@ class LAMCTSOptions:
             object.__setattr__(self, "ref_point", ref)
         if self.gp_kernel not in GP_KERNELS:
             raise ConfigError(f"gp_kernel must be one of {GP_KERNELS}, got {self.gp_kernel!r}")
+        if self.gp_prior is None and not single:
+            object.__setattr__(self, "gp_prior", "dim_scaled")  # the multi-objective benchmark's GP
+        if self.gp_prior is not None and self.gp_prior not in GP_PRIORS:
+            raise ConfigError(f"gp_prior must be one of {GP_PRIORS} or None, got {self.gp_prior!r}")
         maximize = self.maximize
         if isinstance(maximize, (bool, np.bool_)):
             maximize = (bool(maximize),) * self.objectives
@@ -176,17 +180,22 @@ class LAMCTSOptions:
         set_(self, "acq_discrete", bool(self.acq_discrete))
         set_(self, "polish_best", bool(self.polish_best))
 
-    def resolved(self, n_params: int) -> "LAMCTSOptions":
+    def resolved(self, n_params: int, continuous: bool = False) -> "LAMCTSOptions":
         """A copy with ``n_init`` (``clip(P + 1, 8, 20)``, or with a ``budget`` and ``init_share`` at most
         ``max(4, init_share * budget)``) and ``n_candidates`` (``min(2000, 100 P + 500)``) filled in for
-        ``P = n_params`` parameters where they are None."""
+        ``P = n_params`` parameters where they are None, and ``gp_prior`` (one objective): ``"optuna"`` where
+        the domain has a ``continuous`` (float or log) parameter, else ``"dim_scaled"`` (issue 14's session-14
+        ablation: Optuna's priors ranked better on the 50 tuning problems with one, BoTorch's on the 11
+        all-discrete NAS-like ones)."""
         P = int(n_params)
+        prior = self.gp_prior or ("optuna" if continuous else "dim_scaled")
         n_init = self.n_init
         if n_init is None:
             n_init = min(max(P + 1, 8), 20)
             if self.budget is not None and self.init_share is not None:
                 n_init = min(n_init, max(4, int(self.init_share * self.budget)))
-        return dataclasses.replace(self, n_init=n_init, n_candidates=self.n_candidates or min(2000, 100 * P + 500))
+        return dataclasses.replace(self, n_init=n_init, n_candidates=self.n_candidates or min(2000, 100 * P + 500),
+                                   gp_prior=prior)
 
     # -- JSON (the state's "options") -------------------------------------------------------------------
     def to_dict(self) -> dict:
