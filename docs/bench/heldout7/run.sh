@@ -1,8 +1,8 @@
 #!/bin/bash
 # Held-out set 7 (problems fixed at dc5fa100dffd61638348894fc9f6bb25c78121cd), run once. Peers run from a clone of
 # main at 21215a5 (/work/h7clone; git diff dc5fa10 21215a5 touches no peer and no scoring: only LA-MCTS's
-# _core.py and records). LA-MCTS runs last, from a clone at the commit whose defaults the session-14 ablation
-# settles (/work/h7lclone), told its budget (--evals) as every LA-MCTS run since set 5. The peers' runs do not
+# _core.py and records). LA-MCTS runs from a clone at cadbc14 (/work/h7lclone), the commit that adopted the
+# session-14 ablation's defaults (gp_prior by the domain), told its budget (--evals) as every LA-MCTS run since set 5. The peers' runs do not
 # depend on LA-MCTS, so they start first; their results are not read (merge.sh refuses) until every run is in.
 # Cheap peers run one (evals, searcher, problem) per process, 5 seeds; the costly ones (Optuna GP, HEBO,
 # qLogNEHVI) one seed per process (--only-seeds), so a session's end loses only minutes. A finished piece's
