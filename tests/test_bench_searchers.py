@@ -89,6 +89,25 @@ def test_cli_dispatch_and_errors(tmp_path, capsys):
     assert (out / "table_6.md").read_text().startswith("| problem |")
 
 
+@pytest.mark.parametrize("objectives,problem,variant,says", [
+    (1, "mixed8", "lamcts[exploit_every=None]", "exploit_every must be a whole number or null"),
+    (1, "mixed8", "lamcts[cp=abc]", "cp must be a number"),
+    (1, "mixed8", "random[bogus=1]", "does not support option(s) ['bogus']"),
+    (2, "zdt1", "lamcts[leaf_size=2.5]", "leaf_size must be a whole number"),
+])
+def test_a_bad_variant_option_exits_2_before_anything_runs_or_is_written(tmp_path, objectives, problem, variant,
+                                                                        says):
+    """A variant's bad option is one line and exit 2 before the first run, and no --out folder is made (it
+    used to fail every run of that column and exit 0 with an n/a table)."""
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.bench", "searchers", "--objectives", str(objectives),
+                        "--problems", problem, "--searchers", f"random,{variant}", "--evals", "6", "--seeds", "1",
+                        "--jobs", "1", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert says in r.stderr and variant in r.stderr
+    assert not out.exists()
+
+
 def test_searcher_variants_parse_and_bad_ones_exit_2():
     from gpunet_ray.cli import UsageError
     from gpunet_ray.bench.searchers import parse_variant

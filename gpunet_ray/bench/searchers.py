@@ -134,6 +134,33 @@ def parse_variant(searcher: str) -> tuple[str, dict]:
                             "lamcts[cp=0.2]")
 
 
+def check_variants(searchers: Sequence[str], problem_name: str, build) -> None:
+    """Build each searcher once on ``problem_name``'s domain (``build(name, domain)``), so that a variant's bad
+    option is one :class:`UsageError` before anything runs or is written, not a column of failed runs. A
+    searcher whose package is not installed is left to its runs (they say so)."""
+    from gpunet_ray.errors import BackendUnavailable, ConfigError
+
+    from .problems import get_problem
+
+    domain = get_problem(problem_name).domain
+    for s in searchers:
+        try:
+            build(s, domain)
+        except BackendUnavailable:
+            continue
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise UsageError(f"searcher {s!r}: {exc}") from None
+
+
+def _build_single(searcher: str, domain, evals: int):
+    if searcher in ("pypop7-lamcts", "lamcts+constraint"):
+        return None
+    from gpunet_ray.searchers import get_optimizer
+
+    name, kw = parse_variant(searcher)
+    return get_optimizer(name, domain, seed=0, maximize=False, **with_budget(name, kw, evals))
+
+
 def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:
     """One seeded run; returns every value told (None = infeasible) and mean seconds per suggestion."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -538,6 +565,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(f"unknown searcher(s) {bad}; use {', '.join(sorted(known))}")
     if min(args.evals, args.seeds, args.batch, args.jobs) < 1:
         raise UsageError("--evals, --seeds, --batch and --jobs must be >= 1")
+    if not args.skip_runs:
+        check_variants(searchers, problems[0], lambda s, d: _build_single(s, d, args.evals))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"command": "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv),

@@ -91,6 +91,7 @@ class LAMCTSOptions:
     polish_best: bool = False  # the acquisition's polish also starts from the region's best observation
 
     def __post_init__(self) -> None:
+        self._check_numbers()
         if self.objectives < 1:
             raise ConfigError(f"objectives must be >= 1, got {self.objectives}")
         if self.sampler not in SAMPLERS:
@@ -179,6 +180,26 @@ class LAMCTSOptions:
         set_(self, "input_warp", bool(self.input_warp))
         set_(self, "acq_discrete", bool(self.acq_discrete))
         set_(self, "polish_best", bool(self.polish_best))
+
+    def _check_numbers(self) -> None:
+        """A :class:`ConfigError` naming the option for a numeric option that is not a number (e.g. the
+        string ``"None"`` from a command line, where YAML's ``null`` is None), before any arithmetic on it."""
+        import math
+
+        whole = {"objectives": False, "n_init": True, "leaf_size": False, "n_candidates": True, "gp_max_points": False,
+                 "max_depth": False, "acq_starts": True, "global_after": True, "exploit_every": True, "budget": True}
+        real = {"cp": False, "local_fraction": False, "acq_radius": True, "cov_fraction": False}
+        for name, nullable in {**whole, **real}.items():
+            v = getattr(self, name)
+            if (v is None and nullable) or (name == "global_after" and v == "auto"):
+                continue
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
+                and math.isfinite(float(v)) and (name in real or float(v) == int(v))
+            if not ok:
+                kind = "a number" if name in real else "a whole number"
+                extra = " or null (None)" if nullable else ""
+                extra += " or 'auto'" if name == "global_after" else ""
+                raise ConfigError(f"{name} must be {kind}{extra}, got {v!r}")
 
     def resolved(self, n_params: int, continuous: bool = False) -> "LAMCTSOptions":
         """A copy with ``n_init`` (``clip(P + 1, 8, 20)``, or with a ``budget`` and ``init_share`` at most
