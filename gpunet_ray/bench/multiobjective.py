@@ -227,9 +227,9 @@ def table_mo_md(summary: dict) -> str:
 
 def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
     """The ``--objectives 2`` branch of ``python -m gpunet_ray.bench searchers`` (arguments parsed there)."""
-    from .mo_peers import MO_PEERS
+    from .mo_peers import MO_PEERS, make_peer
     from .problems import get_problem
-    from .searchers import parse_variant, split_searchers
+    from .searchers import check_variants, parse_variant, split_searchers
 
     if args.objectives != 2:
         raise UsageError(f"--objectives {args.objectives}: the multi-objective benchmark takes 2")
@@ -242,13 +242,8 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
         raise UsageError(f"unknown multi-objective searcher(s) {unknown}; use {', '.join(MO_PEERS)}")
     if min(args.evals, args.seeds, args.batch, args.jobs, args.random_ref) < 1:
         raise UsageError("--evals, --seeds, --batch, --jobs and --random-ref must be >= 1")
-    from .mo_peers import make_peer
-    from .problems import get_problem
-    from .searchers import check_variants
-
-    first = get_problem(problems[0])
-    check_variants(searchers, problems[0],
-                   lambda s, d: make_peer(s, d, seed=0, evals=args.evals, ref_point=first.ref_point))
+    check_variants(searchers, get_problem(problems[0]),
+                   lambda s, p: make_peer(s, p.domain, seed=0, evals=args.evals, ref_point=p.ref_point))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"command": "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv),

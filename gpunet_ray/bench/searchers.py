@@ -134,31 +134,33 @@ def parse_variant(searcher: str) -> tuple[str, dict]:
                             "lamcts[cp=0.2]")
 
 
-def check_variants(searchers: Sequence[str], problem_name: str, build) -> None:
-    """Build each searcher once on ``problem_name``'s domain (``build(name, domain)``), so that a variant's bad
-    option is one :class:`UsageError` before anything runs or is written, not a column of failed runs. A
-    searcher whose package is not installed is left to its runs (they say so)."""
+def check_variants(searchers: Sequence[str], problem, build) -> None:
+    """Build each searcher once for ``problem`` (``build(name, problem)``), so that a variant's bad option is
+    one :class:`UsageError` before anything runs or is written, not a column of failed runs. A searcher
+    whose package is not installed is left to its runs (they say so)."""
     from gpunet_ray.errors import BackendUnavailable, ConfigError
 
-    from .problems import get_problem
-
-    domain = get_problem(problem_name).domain
     for s in searchers:
         try:
-            build(s, domain)
+            build(s, problem)
         except BackendUnavailable:
             continue
         except (ConfigError, TypeError, ValueError) as exc:
             raise UsageError(f"searcher {s!r}: {exc}") from None
 
 
-def _build_single(searcher: str, domain, evals: int):
-    if searcher in ("pypop7-lamcts", "lamcts+constraint"):
-        return None
+def make_single(searcher: str, problem, seed: int, evals: int):
+    """The one-objective optimiser ``searcher`` names (a variant, or ``lamcts+constraint``), built for
+    ``problem`` and told ``evals`` where it takes a budget; None for ``lamcts+constraint`` on a problem with
+    no known constraint. (``pypop7-lamcts`` drives the objective itself: :func:`_run_pypop7`.)"""
     from gpunet_ray.searchers import get_optimizer
 
     name, kw = parse_variant(searcher)
-    return get_optimizer(name, domain, seed=0, maximize=False, **with_budget(name, kw, evals))
+    if searcher == "lamcts+constraint":
+        if problem.constraint is None:
+            return None
+        name, kw = "lamcts", {"constraint": problem.constraint}
+    return get_optimizer(name, problem.domain, seed=seed, maximize=False, **with_budget(name, kw, evals))
 
 
 def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int) -> dict:
@@ -170,8 +172,6 @@ def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int)
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
-    from gpunet_ray.searchers import get_optimizer
-
     from .problems import get_problem
 
     problem = get_problem(problem_name)
@@ -180,12 +180,9 @@ def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int)
             return {"skipped": "pypop7 LA-MCTS handles continuous boxes only"}
         out = _run_pypop7(problem, seed, evals, batch)
     else:
-        name, kw = parse_variant(searcher)
-        if searcher == "lamcts+constraint":
-            if problem.constraint is None:
-                return {"skipped": "no known constraint"}
-            name, kw = "lamcts", {"constraint": problem.constraint}
-        opt = get_optimizer(name, problem.domain, seed=seed, maximize=False, **with_budget(name, kw, evals))
+        opt = make_single(searcher, problem, seed, evals)
+        if opt is None:
+            return {"skipped": "no known constraint"}
         vals, feas, t_ask = [], [], 0.0
         while len(vals) < evals:
             t0 = time.perf_counter()
@@ -566,7 +563,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if min(args.evals, args.seeds, args.batch, args.jobs) < 1:
         raise UsageError("--evals, --seeds, --batch and --jobs must be >= 1")
     if not args.skip_runs:
-        check_variants(searchers, problems[0], lambda s, d: _build_single(s, d, args.evals))
+        check_variants(searchers, get_problem(problems[0]),
+                       lambda s, p: None if s == "pypop7-lamcts" else make_single(s, p, 0, args.evals))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     meta = {"command": "python -m gpunet_ray.bench searchers " + " ".join(sys.argv[1:] if argv is None else argv),

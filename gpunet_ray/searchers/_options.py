@@ -114,13 +114,8 @@ class LAMCTSOptions:
                                    ("gp_kernel", "matern", "rbf")):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, one if single else several)
-        if self.budget is not None:
-            try:
-                whole = not isinstance(self.budget, (bool, str)) and int(self.budget) == self.budget >= 1
-            except (TypeError, ValueError, OverflowError):
-                whole = False
-            if not whole:
-                raise ConfigError(f"budget must be a whole number of evaluations >= 1 or None, got {self.budget!r}")
+        if self.budget is not None and self.budget < 1:  # a whole number already (_check_numbers)
+            raise ConfigError(f"budget must be a whole number of evaluations >= 1 or None, got {self.budget!r}")
         if self.init_share is not None:
             try:
                 share = float(self.init_share) if not isinstance(self.init_share, (bool, str)) else float("nan")
