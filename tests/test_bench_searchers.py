@@ -108,6 +108,38 @@ def test_a_bad_variant_option_exits_2_before_anything_runs_or_is_written(tmp_pat
     assert not out.exists()
 
 
+@pytest.mark.parametrize("objectives,problem", [(1, "mixed8"), (2, "zdt1")])
+def test_a_searcher_crashing_at_run_time_exits_1_with_every_result_written(tmp_path, capsys, monkeypatch,
+                                                                           objectives, problem):
+    """A searcher that raises mid-run fails its own runs only: the others finish, the results and table are
+    written, and the exit status is 1 with one line naming the failure (it used to be 0 with an n/a cell)."""
+    from gpunet_ray.bench import multiobjective, searchers
+
+    mod, name = (searchers, "run_one") if objectives == 1 else (multiobjective, "run_one_mo")
+    real = getattr(mod, name)
+
+    def flaky(p, s, seed, *rest):
+        if s == "random" and seed == 1:
+            raise RuntimeError("boom\nsecond line")
+        return real(p, s, seed, *rest)
+
+    monkeypatch.setattr(mod, name, flaky)
+    out = tmp_path / "o"
+    argv = ["--objectives", str(objectives), "--problems", problem, "--searchers", "random,lamcts",
+            "--evals", "6", "--seeds", "2", "--batch", "3", "--jobs", "1", "--out", str(out)]
+    if objectives == 2:
+        argv += ["--random-ref", "20"]
+    assert searchers.main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "1 of 4 runs failed" in err[0] and "random on " + problem in err[0]
+    assert "boom second line" in err[0]
+    tag = "6" if objectives == 1 else "mo_6"
+    rep = json.loads((out / f"results_{tag}.json").read_text())
+    assert [("error" in r) for r in rep["runs"]] == [False, False, True, False]
+    assert all(len(r["values"]) == 6 for r in rep["runs"] if "error" not in r)
+    assert (out / f"table_{tag}.md").exists()
+
+
 def test_searcher_variants_parse_and_bad_ones_exit_2():
     from gpunet_ray.cli import UsageError
     from gpunet_ray.bench.searchers import parse_variant

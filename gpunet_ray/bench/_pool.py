@@ -52,3 +52,19 @@ def seed_list(seeds: int, only_seeds: str | None) -> list[int]:
     if not chosen or not set(chosen) <= set(range(seeds)):
         raise UsageError(f"--only-seeds must name seeds in 0..{seeds - 1}, got {only_seeds!r}")
     return chosen
+
+
+def failed_runs_exit(runs: Sequence[dict], results: str, prog: str = "python -m gpunet_ray.bench searchers") -> int:
+    """The exit status of a benchmark whose runs are all in: 0, or 1 with one stderr line when a run failed
+    (a searcher raised at run time). The failed runs' cells read ``n/a``; their errors are in ``results``,
+    which is written in full before this is called, so nothing finished is lost and nothing reads as a pass."""
+    import sys
+
+    failed = [r for r in runs if "error" in r]
+    if not failed:
+        return 0
+    f = failed[0]
+    err = " ".join(str(f["error"]).split())
+    print(f"{prog}: error: {len(failed)} of {len(runs)} runs failed (first: {f['searcher']} on {f['problem']} "
+          f"seed {f['seed']}: {err}); their cells read n/a and every error is in {results}", file=sys.stderr)
+    return 1

@@ -24,7 +24,7 @@ import numpy as np
 
 from gpunet_ray.cli import UsageError
 
-from ._pool import run_tasks, seed_list
+from ._pool import failed_runs_exit, run_tasks, seed_list
 
 __all__ = ["hypervolume_2d", "hv_trajectory", "random_reference", "run_one_mo", "summarize_mo", "table_mo_md",
            "main_mo", "merged_random_ref", "DEFAULT_MO_SEARCHERS", "RANDOM_REF_SEED"]
@@ -270,4 +270,4 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
     tmp = out / f".results_{tag}.json.tmp"
     tmp.write_text(json.dumps(report, indent=1, default=str))
     tmp.replace(out / f"results_{tag}.json")
-    return 0
+    return failed_runs_exit(runs, str(out / f"results_{tag}.json"))

@@ -31,7 +31,7 @@ from gpunet_ray.cli import OneLineParser, UsageError, key_values
 
 from gpunet_ray.searchers._registry import with_budget
 
-from ._pool import run_tasks, seed_list
+from ._pool import failed_runs_exit, run_tasks, seed_list
 
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
 
@@ -598,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = out / f".{name}.tmp"
     tmp.write_text(json.dumps(report, indent=1, default=str))
     tmp.replace(out / name)
-    return 0
+    return failed_runs_exit(report.get("runs", []), str(out / name))
 
 
 if __name__ == "__main__":  # pragma: no cover
