@@ -1,4 +1,4 @@
-"""Checks every held-out problem set shares (``tests/test_bench_heldout{2..7}.py`` call them with their own
+"""Checks every held-out problem set shares (``tests/test_bench_heldout{2..8}.py`` call them with their own
 declarations): registration and isolation, declared dimensions and determinism, the optimum, a strict local
 minimum, the NAS-like problems' reference and constraints, and the CLI. A set's own tests (its mixed
 problems' structure, its accuracy model, its two-objective problems) stay in its file."""
@@ -29,7 +29,7 @@ def points(p, n: int = 6, seed: int = 0) -> list[dict]:
 def check_registered(set_name: str, declared: dict, seed: int) -> None:
     """The set (``set_name`` and ``set_name-mo``) holds exactly the declared problems, single-objective ones
     in order, shares none with any other set, and draws from a seed no other held-out set uses."""
-    from gpunet_ray.bench import heldout2, heldout3, heldout4, heldout5, heldout6, heldout7
+    from gpunet_ray.bench import heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8
 
     names = list(declared)
     assert set(PROBLEM_SETS[set_name]) | set(PROBLEM_SETS[f"{set_name}-mo"]) == set(names)
@@ -37,7 +37,7 @@ def check_registered(set_name: str, declared: dict, seed: int) -> None:
     assert set(names) <= set(list_problems())
     for other in set(PROBLEM_SETS) - {set_name, f"{set_name}-mo"}:
         assert not set(names) & set(PROBLEM_SETS[other]), other
-    seeds = [m.SEED for m in (heldout2, heldout3, heldout4, heldout5, heldout6, heldout7)]
+    seeds = [m.SEED for m in (heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8)]
     assert seed in seeds and len(set(seeds)) == len(seeds)  # not an earlier set's draws
 
 

@@ -17,7 +17,8 @@ theirs:
 
 Held-out two-objective problems are in :mod:`.heldout2` (``--set heldout2-mo``), :mod:`.heldout3`
 (``--set heldout3-mo``), :mod:`.heldout4` (``--set heldout4-mo``), :mod:`.heldout5` (``--set heldout5-mo``),
-:mod:`.heldout6` (``--set heldout6-mo``) and :mod:`.heldout7` (``--set heldout7-mo``).
+:mod:`.heldout6` (``--set heldout6-mo``), :mod:`.heldout7` (``--set heldout7-mo``) and :mod:`.heldout8`
+(``--set heldout8-mo``).
 """
 
 from __future__ import annotations

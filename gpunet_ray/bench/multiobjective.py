@@ -235,7 +235,7 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
         raise UsageError(f"--objectives {args.objectives}: the multi-objective benchmark takes 2")
     bad = [p for p in problems if get_problem(p).objectives != 2]
     if bad:
-        raise UsageError(f"problem(s) {bad} are not two-objective; use --set mo or heldout2-mo to heldout7-mo")
+        raise UsageError(f"problem(s) {bad} are not two-objective; use --set mo or heldout2-mo to heldout8-mo")
     searchers = split_searchers(args.searchers or ",".join(DEFAULT_MO_SEARCHERS))
     unknown = [s for s in searchers if parse_variant(s)[0] not in MO_PEERS]
     if unknown:

@@ -27,12 +27,14 @@
   ``heldout6-mo``).
 * Held-out set 7 (``h7-*``, :mod:`.heldout7`): fixed while set 6 was running, before the next change of the
   searcher; not run (``--set heldout7``, ``heldout7-mo``).
+* Held-out set 8 (``h8-*``, :mod:`.heldout8`): fixed while set 7 was running, before the next change of the
+  searcher; not run (``--set heldout8``, ``heldout8-mo``).
 
 * Two objectives (:mod:`.mo_problems`): ``zdt1``-``zdt3``, ``dtlz2``, ``branin-currin``,
   ``tiny-gpunet-mo`` (set ``mo``; run with ``--objectives 2``).
 
 Problem sets (:data:`PROBLEM_SETS`, the bench CLI's ``--set``): ``tuned``, ``heldout``, ``all``
-(tuned + heldout), ``heldout2`` to ``heldout7`` (single-objective), ``mo``, ``heldout2-mo`` to ``heldout7-mo``
+(tuned + heldout), ``heldout2`` to ``heldout8`` (single-objective), ``mo``, ``heldout2-mo`` to ``heldout8-mo``
 (two objectives).
 """
 
@@ -217,7 +219,7 @@ HELD_OUT = ("ackley10-shifted", "levy10-shifted", "styblinski10", "mixed12")
 
 
 def _more() -> None:
-    from . import heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, mo_problems
+    from . import heldout2, heldout3, heldout4, heldout5, heldout6, heldout7, heldout8, mo_problems
 
     _PROBLEMS.update(heldout2.PROBLEMS)
     _PROBLEMS.update(heldout3.PROBLEMS)
@@ -225,6 +227,7 @@ def _more() -> None:
     _PROBLEMS.update(heldout5.PROBLEMS)
     _PROBLEMS.update(heldout6.PROBLEMS)
     _PROBLEMS.update(heldout7.PROBLEMS)
+    _PROBLEMS.update(heldout8.PROBLEMS)
     _PROBLEMS.update(mo_problems.PROBLEMS)
 
 
@@ -238,17 +241,19 @@ def _sets() -> dict[str, tuple[str, ...]]:
     from .heldout5 import HELDOUT5, HELDOUT5_MO
     from .heldout6 import HELDOUT6, HELDOUT6_MO
     from .heldout7 import HELDOUT7, HELDOUT7_MO
+    from .heldout8 import HELDOUT8, HELDOUT8_MO
     from .mo_problems import MO_SET
 
     return {"tuned": TUNED_ON, "heldout": HELD_OUT, "all": TUNED_ON + HELD_OUT, "heldout2": HELDOUT2,
             "heldout3": HELDOUT3, "heldout4": HELDOUT4, "heldout5": HELDOUT5, "heldout6": HELDOUT6,
-            "heldout7": HELDOUT7, "mo": MO_SET,
+            "heldout7": HELDOUT7, "heldout8": HELDOUT8, "mo": MO_SET,
             "heldout2-mo": HELDOUT2_MO, "heldout3-mo": HELDOUT3_MO, "heldout4-mo": HELDOUT4_MO,
-            "heldout5-mo": HELDOUT5_MO, "heldout6-mo": HELDOUT6_MO, "heldout7-mo": HELDOUT7_MO}
+            "heldout5-mo": HELDOUT5_MO, "heldout6-mo": HELDOUT6_MO, "heldout7-mo": HELDOUT7_MO,
+            "heldout8-mo": HELDOUT8_MO}
 
 
 #: Named problem sets; ``all`` is the single-objective tuning and first held-out sets (held-out sets 2
-#: to 7 and the two-objective problems stay out of it).
+#: to 8 and the two-objective problems stay out of it).
 PROBLEM_SETS: dict[str, tuple[str, ...]] = _sets()
 
 
