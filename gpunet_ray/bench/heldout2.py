@@ -402,6 +402,28 @@ def _nas(name: str, space, checks: Callable, ref_config: dict | None, note: str,
     return prob
 
 
+def _nas_mo(name: str, space, within: Callable, accuracy: Callable, latency: Callable,
+            ref_point: tuple[float, float], note: str) -> Problem:
+    """Two objectives over ``space``: ``(100 - accuracy(stats, spec), latency(stats, spec))``, minimised, where
+    ``within(stats)`` holds (else infeasible), scored against ``ref_point`` (the NAS problems of the
+    held-out sets' two-objective halves)."""
+    from gpunet_ray.search_space import arch_stats
+
+    dom = Domain.from_search_space(space)
+
+    def fn(c: dict) -> tuple[float, float] | None:
+        spec = space.from_config(c)
+        st = arch_stats(spec)
+        if not within(st):
+            return None
+        return (100.0 - accuracy(st, spec), latency(st, spec))
+
+    def ok(c: dict) -> bool:
+        return within(arch_stats(space.from_config(c)))
+
+    return Problem(name, dom, fn, None, constraint=ok, objectives=2, ref_point=ref_point, note=note)
+
+
 def _gpunet_checks(spec, st) -> bool:
     return st.params <= GPUNET_MAX_PARAMS and gpu_latency_ms(st, spec) <= GPUNET_BUDGET_MS
 
@@ -456,23 +478,11 @@ def _mo_dtlz2r10() -> Problem:
 
 
 def _mo_gpunet() -> Problem:
-    from gpunet_ray.search_space import arch_stats, get_space
+    from gpunet_ray.search_space import get_space
 
-    space = get_space("gpunet")
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if st.params > GPUNET_MAX_PARAMS:
-            return None
-        return (100.0 - accuracy_model(st, spec), gpu_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return arch_stats(space.from_config(c)).params <= GPUNET_MAX_PARAMS
-
-    return Problem("h2-mo-gpunet", dom, fn, None, constraint=ok, objectives=2, ref_point=(30.0, 3.0),
-                   note="published GPUNet space; (100 - accuracy_model, GPU latency ms); <= 30 M params")
+    return _nas_mo("h2-mo-gpunet", get_space("gpunet"), lambda st: st.params <= GPUNET_MAX_PARAMS, accuracy_model,
+                   gpu_latency_ms, (30.0, 3.0),
+                   "published GPUNet space; (100 - accuracy_model, GPU latency ms); <= 30 M params")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {

@@ -55,7 +55,7 @@ import numpy as np
 from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
-from .heldout2 import _box, _f_pen, _lam, _nas, _rotation, _t_asy, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
+from .heldout2 import _box, _f_pen, _lam, _nas, _nas_mo, _rotation, _t_asy, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
 
 __all__ = ["SEED", "HELDOUT3", "HELDOUT3_MO", "PROBLEMS", "accuracy_model3", "GPUWIDE_SPACE_YAML",
            "GPUWIDE_REFERENCE"]
@@ -336,23 +336,9 @@ def _mo_dtlz7r12() -> Problem:
 
 
 def _mo_gpuwide() -> Problem:
-    from gpunet_ray.search_space import arch_stats
-
-    space = gpuwide_space()
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if st.macs > GPUWIDE_MAX_GMACS * 1e9:
-            return None
-        return (100.0 - accuracy_model3(st, spec), gpu_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return arch_stats(space.from_config(c)).macs <= GPUWIDE_MAX_GMACS * 1e9
-
-    return Problem("h3-mo-gpuwide", dom, fn, None, constraint=ok, objectives=2, ref_point=(30.0, 1.5),
-                   note="new GPU-style space; (100 - accuracy_model3, GPU latency ms); <= 4.0 GMACs")
+    return _nas_mo("h3-mo-gpuwide", gpuwide_space(), lambda st: st.macs <= GPUWIDE_MAX_GMACS * 1e9,
+                   accuracy_model3, gpu_latency_ms, (30.0, 1.5),
+                   "new GPU-style space; (100 - accuracy_model3, GPU latency ms); <= 4.0 GMACs")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {

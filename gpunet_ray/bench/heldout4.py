@@ -54,7 +54,7 @@ import numpy as np
 from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
-from .heldout2 import _box, _f_pen, _lam, _nas, _rotation, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
+from .heldout2 import _box, _f_pen, _lam, _nas, _nas_mo, _rotation, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
 
 __all__ = ["SEED", "HELDOUT4", "HELDOUT4_MO", "PROBLEMS", "accuracy_model4", "DEEPNARROW_SPACE_YAML",
            "DEEPNARROW_REFERENCE", "RESMIX_SPACE_YAML", "RESMIX_REFERENCE"]
@@ -382,23 +382,9 @@ def _mo_zdt6r10() -> Problem:
 
 
 def _mo_deepnarrow() -> Problem:
-    from gpunet_ray.search_space import arch_stats
-
-    space = deepnarrow_space()
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if st.params > DEEPNARROW_MO_MAX_PARAMS:
-            return None
-        return (100.0 - accuracy_model4(st, spec), gpu_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return arch_stats(space.from_config(c)).params <= DEEPNARROW_MO_MAX_PARAMS
-
-    return Problem("h4-mo-deepnarrow", dom, fn, None, constraint=ok, objectives=2, ref_point=(35.0, 0.8),
-                   note="new deep-narrow space; (100 - accuracy_model4, GPU latency ms); <= 8 M params")
+    return _nas_mo("h4-mo-deepnarrow", deepnarrow_space(), lambda st: st.params <= DEEPNARROW_MO_MAX_PARAMS,
+                   accuracy_model4, gpu_latency_ms, (35.0, 0.8),
+                   "new deep-narrow space; (100 - accuracy_model4, GPU latency ms); <= 8 M params")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {

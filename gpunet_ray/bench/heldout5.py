@@ -61,7 +61,7 @@ import numpy as np
 from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
-from .heldout2 import _box, _f_pen, _lam, _nas, _rotation, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
+from .heldout2 import _box, _f_pen, _lam, _nas, _nas_mo, _rotation, _t_osz, _vec, cpu_latency_ms, gpu_latency_ms
 from .heldout4 import _space
 
 __all__ = ["SEED", "HELDOUT5", "HELDOUT5_MO", "PROBLEMS", "accuracy_model5", "FUSEDWIDE_SPACE_YAML",
@@ -382,24 +382,9 @@ def _mo_zdt4r10() -> Problem:
 
 
 def _mo_edgecpu() -> Problem:
-    from gpunet_ray.search_space import arch_stats
-
-    space = edgecpu_space()
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if not _peak_ok(st):
-            return None
-        return (100.0 - accuracy_model5(st, spec), cpu_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return _peak_ok(arch_stats(space.from_config(c)))
-
-    return Problem("h5-mo-edgecpu", dom, fn, None, constraint=ok, objectives=2, ref_point=(50.0, 5.0),
-                   note=f"new edge space; (100 - accuracy_model5, CPU latency ms); peak activations <= "
-                        f"{EDGECPU_MAX_PEAK_MB} MB")
+    return _nas_mo("h5-mo-edgecpu", edgecpu_space(), _peak_ok, accuracy_model5, cpu_latency_ms, (50.0, 5.0),
+                   f"new edge space; (100 - accuracy_model5, CPU latency ms); peak activations <= "
+                   f"{EDGECPU_MAX_PEAK_MB} MB")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {

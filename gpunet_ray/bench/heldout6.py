@@ -65,7 +65,7 @@ from gpunet_ray.search_space.blocks.base import mid_channels
 from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
-from .heldout2 import _box, _nas, _rotation, _t_osz, _vec, gpu_latency_ms
+from .heldout2 import _box, _nas, _nas_mo, _rotation, _t_osz, _vec, gpu_latency_ms
 from .heldout4 import _space
 
 __all__ = ["SEED", "HELDOUT6", "HELDOUT6_MO", "PROBLEMS", "accuracy_model6", "npu_latency_ms", "NPU_SPACE_YAML",
@@ -396,23 +396,8 @@ def _mo_dtlz1r8() -> Problem:
 
 
 def _mo_npu() -> Problem:
-    from gpunet_ray.search_space import arch_stats
-
-    space = npu_space()
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if st.params > NPU_MAX_PARAMS:
-            return None
-        return (100.0 - accuracy_model6(st, spec), npu_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return arch_stats(space.from_config(c)).params <= NPU_MAX_PARAMS
-
-    return Problem("h6-mo-npu", dom, fn, None, constraint=ok, objectives=2, ref_point=(50.0, 2.0),
-                   note="new NPU space; (100 - accuracy_model6, NPU latency ms); <= 6 M params")
+    return _nas_mo("h6-mo-npu", npu_space(), lambda st: st.params <= NPU_MAX_PARAMS, accuracy_model6,
+                   npu_latency_ms, (50.0, 2.0), "new NPU space; (100 - accuracy_model6, NPU latency ms); <= 6 M params")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {

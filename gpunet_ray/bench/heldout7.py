@@ -61,7 +61,7 @@ from gpunet_ray.search_space.blocks.base import mid_channels
 from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
-from .heldout2 import _box, _nas, _rotation, _vec
+from .heldout2 import _box, _nas, _nas_mo, _rotation, _vec
 from .heldout4 import _space
 
 __all__ = ["SEED", "HELDOUT7", "HELDOUT7_MO", "PROBLEMS", "accuracy_model7", "roofline_latency_ms",
@@ -208,15 +208,16 @@ def _mixed32() -> Problem:
         y = Rw @ (np.array([float(c[f"fw{i}"]) for i in range(16)]) - wc)
         return float(v + 2.0 * float(y @ y))
 
+    trees_opt = min((int(math.floor(10.0 ** log_trees_best)), int(math.ceil(10.0 ** log_trees_best))),
+                    key=lambda n: abs(math.log10(n) - log_trees_best))
+    # n_trees is an integer: the rate that is best at the nearest count (in log) makes the optimum exact
+    lr_opt = 10.0 ** (rate_at - (math.log10(trees_opt) - log_trees_best))
     opt = {"booster": booster_best, "grow_policy": policy_best, "max_depth": depth_best, "max_leaves": leaves_best,
-           "n_trees": min((int(math.floor(10.0 ** log_trees_best)), int(math.ceil(10.0 ** log_trees_best))),
-                          key=lambda n: abs(math.log10(n) - log_trees_best)), "lr": 10.0 ** rate_at, "min_child_weight": 10.0 ** mcw_best,
+           "n_trees": trees_opt, "lr": lr_opt, "min_child_weight": 10.0 ** mcw_best,
            "gamma": gamma_best, "subsample": sub_best, "colsample": col_best, "reg_alpha": 10.0 ** alpha_best,
            "reg_lambda": 10.0 ** lambda_best, "rate_drop": drop_best, "skip_drop": skip_best, "tree_method": "hist",
            "objective": obj_best, **{f"fw{i}": float(wc[i]) for i in range(16)}}
-    # n_trees is an integer: the rate that is best at the nearest count (in log) makes the optimum exact
-    opt["lr"] = 10.0 ** (rate_at - (math.log10(opt["n_trees"]) - log_trees_best))
-    shift = 0.2 * (math.log10(opt["n_trees"]) - log_trees_best) ** 2
+    shift = 0.2 * (math.log10(trees_opt) - log_trees_best) ** 2
     prob = Problem(name, dom, lambda c: fn(c) - shift, 0.0, optimum=opt,
                    note="boosting recipe: the booster and the grow policy gate their parameters; the rate trades "
                         "off with the number of trees")
@@ -417,23 +418,9 @@ def _mo_kursawe10() -> Problem:
 
 
 def _mo_roofline() -> Problem:
-    from gpunet_ray.search_space import arch_stats
-
-    space = roofline_space()
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if st.peak_activations > ROOFLINE_MAX_PEAK:
-            return None
-        return (100.0 - accuracy_model7(st, spec), roofline_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return arch_stats(space.from_config(c)).peak_activations <= ROOFLINE_MAX_PEAK
-
-    return Problem("h7-mo-roofline", dom, fn, None, constraint=ok, objectives=2, ref_point=(35.0, 6.0),
-                   note="new roofline space; (100 - accuracy_model7, roofline latency ms); <= 2 M peak activations")
+    return _nas_mo("h7-mo-roofline", roofline_space(), lambda st: st.peak_activations <= ROOFLINE_MAX_PEAK,
+                   accuracy_model7, roofline_latency_ms, (35.0, 6.0),
+                   "new roofline space; (100 - accuracy_model7, roofline latency ms); <= 2 M peak activations")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {

@@ -86,7 +86,7 @@ from gpunet_ray.search_space.blocks.base import mid_channels
 from gpunet_ray.searchers import Domain, Param
 
 from ._problem import Problem
-from .heldout2 import _box, _nas, _rotation, _vec
+from .heldout2 import _box, _nas, _nas_mo, _rotation, _vec
 from .heldout4 import _space
 
 __all__ = ["SEED", "HELDOUT8", "HELDOUT8_MO", "PROBLEMS", "accuracy_model8", "systolic_latency_ms",
@@ -520,24 +520,10 @@ def _mo_uf1r12() -> Problem:
 
 
 def _mo_lowres() -> Problem:
-    from gpunet_ray.search_space import arch_stats
-
-    space = lowres_space()
-    dom = Domain.from_search_space(space)
-
-    def fn(c: dict) -> tuple[float, float] | None:
-        spec = space.from_config(c)
-        st = arch_stats(spec)
-        if st.params > LOWRES_MO_MAX_PARAMS:
-            return None
-        return (100.0 - accuracy_model8(st, spec), systolic_latency_ms(st, spec))
-
-    def ok(c: dict) -> bool:
-        return arch_stats(space.from_config(c)).params <= LOWRES_MO_MAX_PARAMS
-
-    return Problem("h8-mo-lowres", dom, fn, None, constraint=ok, objectives=2, ref_point=(45.0, 1.5),
-                   note=f"new low-resolution IRB space; (100 - accuracy_model8, systolic latency ms); <= "
-                        f"{LOWRES_MO_MAX_PARAMS / 1e6:g} M params")
+    return _nas_mo("h8-mo-lowres", lowres_space(), lambda st: st.params <= LOWRES_MO_MAX_PARAMS, accuracy_model8,
+                   systolic_latency_ms, (45.0, 1.5),
+                   f"new low-resolution IRB space; (100 - accuracy_model8, systolic latency ms); <= "
+                   f"{LOWRES_MO_MAX_PARAMS / 1e6:g} M params")
 
 
 PROBLEMS: dict[str, Callable[[], Problem]] = {
