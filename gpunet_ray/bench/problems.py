@@ -26,7 +26,7 @@
   before the next change of the searcher; its run-once run started on 2026-11-30 (``--set heldout6``,
   ``heldout6-mo``).
 * Held-out set 7 (``h7-*``, :mod:`.heldout7`): fixed while set 6 was running, before the next change of the
-  searcher; not run (``--set heldout7``, ``heldout7-mo``).
+  searcher; run once from 2026-11-30 with session 14's defaults (``--set heldout7``, ``heldout7-mo``).
 * Held-out set 8 (``h8-*``, :mod:`.heldout8`): fixed while set 7 was running, before the next change of the
   searcher; not run (``--set heldout8``, ``heldout8-mo``).
 

@@ -49,7 +49,7 @@ def _parser() -> OneLineParser:
                         "(held-out set 4: fixed on 2026-11-30, run once with the session-9 defaults), heldout5, "
                         "heldout5-mo (held-out set 5: fixed on 2026-11-30, run once with the session-10 defaults), heldout6, "
                         "heldout6-mo (held-out set 6: fixed on 2026-11-30, run once with the session-11 defaults), heldout7, "
-                        "heldout7-mo (held-out set 7: fixed on 2026-11-30 for the next change; not run), heldout8, "
+                        "heldout7-mo (held-out set 7: fixed on 2026-11-30, run once with the session-14 defaults), heldout8, "
                         "heldout8-mo (held-out set 8: fixed on 2026-11-30 for the next change; not run), mo")
     p.add_argument("--list", action="store_true", help="print the selected problems and exit (runs nothing)")
     p.add_argument("--objectives", type=int, default=1,
