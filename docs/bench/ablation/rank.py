@@ -34,6 +34,9 @@ def variant_cells(paths: list[str], E: int) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--evals", type=int, default=50)
+    ap.add_argument("--same-elsewhere", action="store_true",
+                    help="a variant takes the default's cell where it did not run (only for a variant that is the "
+                         "default ask for ask there, e.g. an option about discrete dimensions on continuous problems)")
     ap.add_argument("paths", nargs="*")
     a = ap.parse_args(argv)
     base = json.load(open(os.path.join(HERE, "baseline.json")))
@@ -44,6 +47,8 @@ def main(argv=None) -> None:
     for v, per in variant_cells(a.paths, E).items():
         cols[v] = {p: float(np.median([c[k] for k in range(5)])) for p, c in per.items()
                    if sorted(c) == [0, 1, 2, 3, 4] and p in table}
+        if a.same_elsewhere:
+            cols[v] = {**cols["default"], **cols[v]}
     print(f"== {E} evaluations ({len(table)} tuning problems)")
     for v, col in cols.items():
         per_set, gains, better, worse = {}, [], 0, 0
