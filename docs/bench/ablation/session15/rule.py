@@ -4,8 +4,10 @@ On the 14 mixed tuning problems the candidate's runs are gp_prior=dim_scaled's: 
 runs of sessions 11-13 (what dim_scaled restores, see session14/rule.py), for set 7's two session 15's runs
 (run_mixed.sh); on the other 57 it is the default ask for ask. Run from the repository root:
 python docs/bench/ablation/session15/rule.py"""
-import contextlib, glob, io, json, math, runpy, sys
+import contextlib, glob, io, json, math, os, runpy, sys
 import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from rank import best_value, norm_gain, rank_among  # noqa: E402
 from gpunet_ray.bench.problems import get_problem
 sys.argv = ["x", "lamcts[gp_prior=optuna]"]
 with contextlib.redirect_stdout(io.StringIO()):
@@ -15,9 +17,10 @@ base = json.load(open("docs/bench/ablation/baseline.json"))
 num = lambda xs: [math.inf if x == "inf" else x for x in xs]  # noqa: E731
 for f in glob.glob("docs/bench/ablation/session15/runs_*/*.json"):
     for r in json.load(open(f))["runs"]:
+        if r["searcher"] != "lamcts[gp_prior=dim_scaled]":  # the folder also holds later variants' runs
+            continue
         E = len(r["values"])
-        b = [v for v, ok in zip(r["values"], r["feasible"]) if ok and v is not None]
-        cells.setdefault((E, r["problem"], "dim_scaled"), {})[r["seed"]] = min(b) if b else math.inf
+        cells.setdefault((E, r["problem"], "dim_scaled"), {})[r["seed"]] = best_value(r, E)
 for E in (50, 200):
     table, per, gains, bw = base[str(E)], {}, [], [0, 0]
     for name, ps in base["sets"].items():
@@ -33,14 +36,13 @@ for E in (50, 200):
             else:
                 x = d
             others = [m for s, m in meds.items() if s != "lamcts"]
-            rk = lambda y: 1 + sum(o < y for o in others) + 0.5 * sum(o == y for o in others)  # noqa: E731
+            rk = lambda y: rank_among(y, others)  # noqa: E731
             per.setdefault(name, {"default": [], "rule": []})
             per[name]["default"].append(rk(d))
             per[name]["rule"].append(rk(x))
             bw[0] += x < d
             bw[1] += x > d
-            lo, r = min(others + [d, x]), meds["random"]
-            gains.append((d - x) / (r - lo) if r > lo else 0.0)
+            gains.append(norm_gain(d, x, others, meds["random"]))
             if mixed:
                 print(f"  {E} {p:14s} default {d:10.4g} (r{rk(d):.1f})   dim_scaled {x:10.4g} (r{rk(x):.1f})")
     for k in ("default", "rule"):
