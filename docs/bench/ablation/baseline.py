@@ -11,6 +11,8 @@ all-discrete ones (ask for ask the same, see ``session14/rule.py``), and set 7's
 ``cadbc14``, the adopting commit). Run from the repository root: ``python docs/bench/ablation/baseline.py``."""
 import contextlib, glob, io, json, math, runpy, sys
 
+from rank import best_value  # this folder (the script's own) is first on sys.path
+
 M = "docs/bench/"
 H7 = ("h7-michalewicz20 h7-schwefel12-40 h7-trid30 h7-griewank60 h7-cigtab30 h7-bohachevsky30 h7-mixed32 "
       "h7-mixed44 h7-roofline h7-deepthin").split()
@@ -32,8 +34,7 @@ def main() -> None:
                 if "values" not in r or r.get("seed", 99) > 4 or len(r["values"]) < E:
                     continue
                 s = "default" if r["searcher"] == "lamcts" else r["searcher"]
-                b = [v for v, ok in zip(r["values"][:E], r["feasible"][:E]) if ok and v is not None and math.isfinite(v)]
-                cells.setdefault((E, r["problem"], s), {})[r["seed"]] = min(b) if b else math.inf
+                cells.setdefault((E, r["problem"], s), {})[r["seed"]] = best_value(r, E)
     out = {"sets": SETS, "nas": NAS, "peers": PEERS, "note": __doc__.split("\n\n")[0]}
     for E in (50, 200):
         table = {}

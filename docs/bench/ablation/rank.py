@@ -13,9 +13,22 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _best(r: dict, E: int) -> float:
+def best_value(r: dict, E: int) -> float:
+    """A run's best feasible value in its first ``E`` evaluations (``inf`` when none was feasible)."""
     b = [v for v, ok in zip(r["values"][:E], r["feasible"][:E]) if ok and v is not None and math.isfinite(v)]
     return min(b) if b else math.inf
+
+
+def rank_among(x: float, others: list[float]) -> float:
+    """1 + the peers' medians below ``x`` + half those equal to it (the rank every session's compare used)."""
+    return 1 + sum(o < x for o in others) + 0.5 * sum(o == x for o in others)
+
+
+def norm_gain(d: float, x: float, others: list[float], r: float) -> float:
+    """``(d - x) / (r - lo)``: how much of the gap from random (``r``) to the best (``lo``, of the peers, the
+    default ``d`` and the variant ``x``) the variant closes over the default; 0 where that gap is empty."""
+    lo = min(others + [d, x])
+    return (d - x) / (r - lo) if r > lo and math.isfinite(r - lo) and math.isfinite(d - x) else 0.0
 
 
 def variant_cells(paths: list[str], E: int) -> dict:
@@ -27,7 +40,7 @@ def variant_cells(paths: list[str], E: int) -> dict:
         for r in json.load(open(f)).get("runs", []):
             if r.get("searcher", "").startswith("lamcts[") and "values" in r and len(r["values"]) >= E \
                     and r.get("seed", 99) <= 4 and r.get("evals", E) == E:
-                cells.setdefault(r["searcher"], {}).setdefault(r["problem"], {})[r["seed"]] = _best(r, E)
+                cells.setdefault(r["searcher"], {}).setdefault(r["problem"], {})[r["seed"]] = best_value(r, E)
     return cells
 
 
@@ -58,12 +71,10 @@ def main(argv=None) -> None:
                     continue
                 others = [m for s, m in med[p].items() if s != "lamcts" and m is not None]
                 x, d = col[p], med[p]["lamcts"]
-                per_set.setdefault(name, []).append(1 + sum(o < x for o in others) + 0.5 * sum(o == x for o in others))
+                per_set.setdefault(name, []).append(rank_among(x, others))
                 better += x < d
                 worse += x > d
-                lo = min(others + [d, x])
-                r = med[p]["random"]
-                gains.append((d - x) / (r - lo) if r > lo and math.isfinite(r - lo) and math.isfinite(d - x) else 0.0)
+                gains.append(norm_gain(d, x, others, med[p]["random"]))
         allr = sum(per_set.values(), [])
         extra = "" if v == "default" else (f"   better/worse than the default on {better}/{worse}; "
                                            f"normalised gain {np.mean(gains):+.4f}")
