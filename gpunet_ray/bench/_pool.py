@@ -1,10 +1,14 @@
 """Run benchmark tasks serially or in a process pool, one progress line each (bench searchers / --objectives 2).
 
-Also the ``--only-seeds`` parsing the benchmark commands share.
+Also the ``--only-seeds`` parsing, the results file's atomic write and the exit status the benchmark commands
+share.
 """
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 
@@ -58,8 +62,6 @@ def failed_runs_exit(runs: Sequence[dict], results: str, prog: str = "python -m 
     """The exit status of a benchmark whose runs are all in: 0, or 1 with one stderr line when a run failed
     (a searcher raised at run time). The failed runs' cells read ``n/a``; their errors are in ``results``,
     which is written in full before this is called, so nothing finished is lost and nothing reads as a pass."""
-    import sys
-
     failed = [r for r in runs if "error" in r]
     if not failed:
         return 0
@@ -68,3 +70,11 @@ def failed_runs_exit(runs: Sequence[dict], results: str, prog: str = "python -m 
     print(f"{prog}: error: {len(failed)} of {len(runs)} runs failed (first: {f['searcher']} on {f['problem']} "
           f"seed {f['seed']}: {err}); their cells read n/a and every error is in {results}", file=sys.stderr)
     return 1
+
+
+def write_report(path: Path, report: dict) -> None:
+    """Write ``report`` as JSON to ``path`` atomically (a hidden temporary beside it, then a rename), so an
+    interrupted command never leaves a half-written results file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(report, indent=1, default=str))
+    tmp.replace(path)

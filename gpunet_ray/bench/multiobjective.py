@@ -24,7 +24,7 @@ import numpy as np
 
 from gpunet_ray.cli import UsageError
 
-from ._pool import failed_runs_exit, run_tasks, seed_list
+from ._pool import failed_runs_exit, run_tasks, seed_list, write_report
 
 __all__ = ["hypervolume_2d", "hv_trajectory", "random_reference", "run_one_mo", "summarize_mo", "table_mo_md",
            "main_mo", "merged_random_ref", "DEFAULT_MO_SEARCHERS", "RANDOM_REF_SEED"]
@@ -267,7 +267,5 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
               "summary": {**{k: v for k, v in summ.items() if k != "cells"},
                           "cells": {f"{p}|{s}": c for (p, s), c in summ["cells"].items()}}}
     (out / f"table_{tag}.md").write_text(md + "\n")
-    tmp = out / f".results_{tag}.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1, default=str))
-    tmp.replace(out / f"results_{tag}.json")
+    write_report(out / f"results_{tag}.json", report)
     return failed_runs_exit(runs, str(out / f"results_{tag}.json"))

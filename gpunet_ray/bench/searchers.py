@@ -31,7 +31,7 @@ from gpunet_ray.cli import OneLineParser, UsageError, key_values
 
 from gpunet_ray.searchers._registry import with_budget
 
-from ._pool import failed_runs_exit, run_tasks, seed_list
+from ._pool import failed_runs_exit, run_tasks, seed_list, write_report
 
 DESCRIPTION = "LA-MCTS + BO vs random / Optuna TPE / Optuna GP / HEBO / pypop7 LA-MCTS"
 
@@ -535,9 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "summary": {**{k: v for k, v in summ.items() if k != "cells"},
                               "cells": {f"{p}|{x}": c for (p, x), c in summ["cells"].items()}}}
         (out / f"table_{tag}.md").write_text(md + "\n")
-        tmp = out / f".results_{tag}.json.tmp"
-        tmp.write_text(json.dumps(report, indent=1, default=str))
-        tmp.replace(out / f"results_{tag}.json")
+        write_report(out / f"results_{tag}.json", report)
         return 0
     from gpunet_ray.searchers import list_optimizers
 
@@ -596,9 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.tune:
         report["tune"] = tune_check(min(args.evals, 24))
     name = "results_extra.json" if args.skip_runs else f"results_{args.tag or args.evals}.json"
-    tmp = out / f".{name}.tmp"
-    tmp.write_text(json.dumps(report, indent=1, default=str))
-    tmp.replace(out / name)
+    write_report(out / name, report)
     return failed_runs_exit(report.get("runs", []), str(out / name))
 
 
