@@ -19,20 +19,27 @@ from ._candidates import perturb
 from ._domain import Domain
 from ._pareto import dominance_counts
 
-__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "polish", "mace_scores", "log_pof_at"]
+__all__ = ["maximize_log_ei", "maximize_mean", "log_ei_at", "log_qei_at", "polish", "mace_scores", "log_pof_at"]
 
 
 def maximize_log_ei(gp: "_gp.GP", domain: Domain, C: np.ndarray, best_f: float, rng: np.random.Generator, *,
                     acq_opt: str, refine: bool, starts: int, radius: float, discrete: bool = False,
                     log_weight: Callable[[np.ndarray], np.ndarray] | None = None,
-                    extra_starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    extra_starts: np.ndarray | None = None, pending: np.ndarray | None = None,
+                    q_samples: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Candidates ``C`` (k x P, unit view) with the extra points of the polish appended, and their log-EI.
+    ``pending`` (feature view, the batch's other unevaluated points): log of each point's increment of the
+    batch's q-EI instead (:func:`~gpunet_ray.searchers._gp.log_qei_pending`, ``q_samples`` joint draws of
+    the pending points from ``rng``, the same for every point scored).
     ``discrete``: the polished points (or, without continuous dimensions, the best candidates) then
     climb over the discrete dimensions too (:func:`discrete_ascent`). ``log_weight`` (unit-view points ->
     log of a weight, e.g. a probability of feasibility) is added to log-EI everywhere, the polish too.
     ``extra_starts`` (unit-view points, e.g. the best observation) are polished too, after the best
     candidates."""
-    base = log_ei_at(gp, domain, best_f)
+    if pending is not None and len(pending):
+        base = log_qei_at(gp, domain, best_f, pending, rng.standard_normal((len(pending), int(q_samples))))
+    else:
+        base = log_ei_at(gp, domain, best_f)
     ei = base if log_weight is None else (lambda V: base(V) + log_weight(V))
     score = ei(C)
     # second stage: refine around the 10 best candidates (cheap acquisition optimisation)
@@ -96,6 +103,13 @@ def log_pof_at(gp: "_gp.GP", domain: Domain) -> Callable[[np.ndarray], np.ndarra
 def log_ei_at(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarray], np.ndarray]:
     """log-EI over ``best_f`` as a function of unit-view points."""
     return lambda V: _gp.log_ei(*gp.predict(domain.unit_to_features(V)), best_f)
+
+
+def log_qei_at(gp: "_gp.GP", domain: Domain, best_f: float, pending: np.ndarray,
+               eps: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The q-EI increment over the ``pending`` points (features; draws ``eps``) as a function of unit-view
+    points (:func:`~gpunet_ray.searchers._gp.log_qei_pending`)."""
+    return lambda V: _gp.log_qei_pending(gp, domain.unit_to_features(V), pending, best_f, eps)
 
 
 def _polished(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, top: np.ndarray, radius: float,

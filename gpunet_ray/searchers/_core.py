@@ -138,6 +138,14 @@ class LAMCTS(ObservedCore):
         polish_best: the acquisition's polish (and discrete climb) also starts from the region's best
             observation, as Optuna's ``GPSampler`` warm-starts its local search from the best trial
             (default False).
+        pending: how a batch's unevaluated points (asked, not yet told: the batch's earlier picks and
+            other workers' trials) enter a log-EI pick: ``"liar"`` (default: they join the GP's data at
+            its training set's minimum, a constant liar) or ``"qei"`` (the GP keeps the real data and a
+            point is scored by what it adds to the batch's q-EI, its improvement over the best of the
+            pending points' jointly sampled values: :func:`~gpunet_ray.searchers._gp.log_qei_pending`, as
+            BoTorch's qLogEI with ``X_pending`` and Optuna's ``GPSampler`` with running trials). One
+            objective with ``acquisition="ei"``; the posterior-mean picks (``exploit_every``) keep the
+            constant liar, which spreads them.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -181,6 +189,7 @@ class LAMCTS(ObservedCore):
         infeasible: str = "below",
         gp_prior: str | None = None,
         polish_best: bool = False,
+        pending: str = "liar",
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(
@@ -191,7 +200,8 @@ class LAMCTS(ObservedCore):
             mo_acquisition=mo_acquisition, ref_point=ref_point, global_after=global_after,
             exploit_every=exploit_every, acq_discrete=acq_discrete,
             cov_fraction=cov_fraction, acquisition=acquisition, budget=budget,
-            init_share=init_share, infeasible=infeasible, gp_prior=gp_prior, polish_best=polish_best)
+            init_share=init_share, infeasible=infeasible, gp_prior=gp_prior, polish_best=polish_best,
+            pending=pending)
         self.options: LAMCTSOptions = options.resolved(len(self.domain), self._continuous())
         self.constraint = constraint
         self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -468,13 +478,20 @@ class LAMCTS(ObservedCore):
         tg = self._fit(Xg, t[gp_idx], feas[gp_idx], X_all.shape[1], int(feas.sum()))
         log_pof = self._log_pof(X_all, feas, by_dist[: o.gp_max_points]) \
             if o.infeasible == "pof" and o.sampler != "random" else None  # random scores use no model
-        # pending points (constant liar = the GP set's minimum)
+        self._n_picks += 1
+        exploit = o.sampler != "random" and o.exploit_every is not None and o.objectives == 1 \
+            and self._n_picks % o.exploit_every == 0
+        # pending points: a constant liar (the GP set's minimum), or q-EI's joint draws (pending="qei")
         pend = list(self.obs.pending.values())
+        q_pending = None
         if pend:
             Xp = d.features(pend)
             near = np.argsort(np.linalg.norm(Xp - X_all[c], axis=1), kind="stable")[: max(1, o.gp_max_points // 2)]
-            Xg = np.vstack([Xg, Xp[near]])
-            tg = np.concatenate([tg, np.full(len(near), tg.min())])
+            if o.pending == "qei" and o.objectives == 1 and o.acquisition == "ei" and not exploit:
+                q_pending = Xp[near]
+            else:
+                Xg = np.vstack([Xg, Xp[near]])
+                tg = np.concatenate([tg, np.full(len(near), tg.min())])
         best_f = float(tg[: len(gp_idx)].max())
         # candidates
         trust, ls = None, None
@@ -484,11 +501,10 @@ class LAMCTS(ObservedCore):
                 ls = self._hyper["lengthscale"]
         C = region_candidates(d, self.rng, U_all, order, c, path, n=o.n_candidates, local_fraction=o.local_fraction,
                               trust=trust, lengthscale=ls, cov_fraction=o.cov_fraction)
-        self._n_picks += 1
         extra = U_all[c][None] if o.polish_best else None  # Optuna's GPSampler warm-starts its local search there
         if o.sampler == "random":
             score = self.rng.random(len(C))
-        elif o.exploit_every is not None and self._n_picks % o.exploit_every == 0 and o.objectives == 1:
+        elif exploit:
             C, score = maximize_mean(_gp.GP(Xg, tg, self._hyper), d, C, acq_opt=o.acq_opt, starts=o.acq_starts,
                                      radius=o.acq_radius, discrete=o.acq_discrete, extra_starts=extra)
             if log_pof is not None:  # the likely infeasible go last, in their order
@@ -497,7 +513,8 @@ class LAMCTS(ObservedCore):
             gp = _gp.GP(Xg, tg, self._hyper)
             C, score = maximize_log_ei(gp, d, C, best_f, self.rng, acq_opt=o.acq_opt,
                                        refine=o.refine, starts=o.acq_starts, radius=o.acq_radius,
-                                       discrete=o.acq_discrete, log_weight=log_pof, extra_starts=extra)
+                                       discrete=o.acq_discrete, log_weight=log_pof, extra_starts=extra,
+                                       pending=q_pending)
             if o.acquisition == "mace" and o.objectives == 1:
                 score = mace_scores(gp, d, C, best_f, len(self.obs), self.rng)
             if o.mo_acquisition == "ehvi":

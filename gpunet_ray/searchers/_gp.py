@@ -17,7 +17,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "standardize", "kumaraswamy", "WARP_EPS"]
+__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "log_qei_pending", "standardize", "kumaraswamy", "WARP_EPS"]
 
 GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern"|"matern32",
 #                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp),
@@ -224,6 +224,42 @@ class GP:
         v = solve_triangular(self.L[0], Kc.T, lower=True, check_finite=False)
         var = np.maximum(self.scale - (v * v).sum(0), 1e-12)
         return m * self.sd + self.mu, np.sqrt(var) * self.sd
+
+
+def log_qei_pending(gp: GP, C: np.ndarray, pending: np.ndarray, best_f: float, eps: np.ndarray) -> np.ndarray:
+    """log of what a point adds to the expected improvement of a batch whose other members, ``pending``
+    (p x D features), are not yet evaluated: ``E[max(f(x) - max(best_f, max f(pending)), 0)]``, the
+    increment of qEI(pending + x) over qEI(pending) (sequential greedy q-EI, as BoTorch's qLogEI with
+    ``X_pending`` and Optuna's GPSampler with running trials). The pending latents are drawn jointly,
+    ``f_p = mu_p + L_p eps`` for the fixed standard normal draws ``eps`` (p x S, common random numbers);
+    ``f(x)`` given them is Gaussian and integrated exactly (log-EI), and the S values are averaged in
+    log space. Original units, like :func:`log_ei` (which it equals without pending points)."""
+    Xc, Xp = gp._inputs(C), gp._inputs(pending)
+    Kc = gp.scale * _kernel(Xc, gp.X, gp.ls, gp.kind)
+    Kp = gp.scale * _kernel(Xp, gp.X, gp.ls, gp.kind)
+    vc = solve_triangular(gp.L[0], Kc.T, lower=True, check_finite=False)  # n x m
+    vp = solve_triangular(gp.L[0], Kp.T, lower=True, check_finite=False)  # n x p
+    mc, mp = gp.mean + Kc @ gp.alpha, gp.mean + Kp @ gp.alpha
+    var_c = np.maximum(gp.scale - (vc * vc).sum(0), 1e-12)
+    S_p = gp.scale * _kernel(Xp, Xp, gp.ls, gp.kind) - vp.T @ vp
+    S_p = 0.5 * (S_p + S_p.T) + 1e-8 * np.eye(len(Xp))
+    jitter = 1e-8
+    while True:
+        try:
+            Lp = np.linalg.cholesky(S_p)
+            break
+        except np.linalg.LinAlgError:
+            S_p[np.diag_indices_from(S_p)] += jitter
+            jitter *= 10
+    f_p = mp[:, None] + Lp @ eps  # p x S, standardised units
+    T = np.maximum((best_f - gp.mu) / gp.sd, f_p.max(0))  # S thresholds
+    cross = gp.scale * _kernel(Xc, Xp, gp.ls, gp.kind) - vc.T @ vp  # m x p
+    B = solve_triangular(Lp, cross.T, lower=True, check_finite=False)  # p x m
+    sd = np.sqrt(np.maximum(var_c - (B * B).sum(0), 1e-12))  # m
+    m = mc[:, None] + B.T @ eps  # m x S
+    lh = _log_h((m - T[None, :]) / sd[:, None])
+    top = lh.max(1)
+    return top + np.log(np.exp(lh - top[:, None]).mean(1)) + np.log(sd * gp.sd)
 
 
 def _log_h(u: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from ._gp import GP_PRIORS
 from ._targets import TARGET_TRANSFORMS
 
 __all__ = ["LAMCTSOptions", "SAMPLERS", "ACQ_OPTS", "GP_KERNELS", "LEGACY", "GLOBAL_AFTER", "GLOBAL_AFTER_SHARE",
-           "INFEASIBLE", "GP_PRIORS"]
+           "INFEASIBLE", "PENDING", "GP_PRIORS"]
 
 SAMPLERS = ("bo", "turbo", "random")
 ACQ_OPTS = ("candidates", "lbfgs")
@@ -28,6 +28,9 @@ ACQUISITIONS = ("ei", "mace")
 #: (the default), left out, or left out of the objective's GP and modelled by a feasibility GP whose
 #: probability weighs log-EI.
 INFEASIBLE = ("below", "exclude", "pof")
+#: How a batch's unevaluated points enter a log-EI pick (``pending``): a constant liar in the GP's data,
+#: or the pick's increment of the batch's q-EI.
+PENDING = ("liar", "qei")
 GP_KERNELS = ("rbf", "matern", "matern32")
 
 #: ``global_after="auto"`` with one objective: from this many observations on, whole-box BO steps (issue
@@ -42,7 +45,7 @@ LEGACY = {"target_transform": "none", "refine": False, "acq_opt": "candidates", 
           "input_warp": False, "mo_acquisition": "parego", "ref_point": None, "global_after": None,
           "exploit_every": None, "acq_discrete": False, "cov_fraction": 0.0, "acquisition": "ei", "budget": None,
           "init_share": None, "infeasible": "below", "gp_prior": "dim_scaled",
-          "polish_best": False}
+          "polish_best": False, "pending": "liar"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class LAMCTSOptions:
     gp_prior: str | None = None  # the GP's priors: "optuna" (GPSampler's) or "dim_scaled" (BoTorch's); None:
     # "optuna" with one objective on a domain with a float parameter, else "dim_scaled" (session 14; resolved())
     polish_best: bool = False  # the acquisition's polish also starts from the region's best observation
+    pending: str = "liar"  # a batch's unevaluated points: a constant "liar" in the GP, or "qei" (one objective)
 
     def __post_init__(self) -> None:
         self._check_numbers()
@@ -102,6 +106,8 @@ class LAMCTSOptions:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
         if self.acquisition not in ACQUISITIONS:
             raise ConfigError(f"acquisition must be one of {ACQUISITIONS}, got {self.acquisition!r}")
+        if self.pending not in PENDING:
+            raise ConfigError(f"pending must be one of {PENDING}, got {self.pending!r}")
         if self.infeasible not in INFEASIBLE:
             raise ConfigError(f"infeasible must be one of {INFEASIBLE}, got {self.infeasible!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
