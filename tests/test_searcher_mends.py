@@ -509,3 +509,65 @@ def test_the_prior_resolves_by_the_domain_and_the_objectives_and_a_saved_one_is_
     assert "scale" in default._hyper  # Optuna's priors fit an output scale
     with pytest.raises(ConfigError, match="gp_prior"):
         LAMCTS(cont, gp_prior="hebo")
+
+
+def test_qei_increment_matches_sampling_the_joint_posterior():
+    """``_gp.log_qei_pending`` is ``log E[max(f(x) - max(best, max f(pending)), 0)]``: on a GP whose
+    improvements are common, it agrees with brute-force draws of the joint posterior of the pending points
+    and x (not the conditional decomposition it uses), and with the pending points far away (independent
+    of x, below the incumbent) it is plain log-EI."""
+    from scipy.linalg import solve_triangular
+
+    rng = np.random.default_rng(11)
+    X = rng.random((25, 2))
+    y = np.sin(5 * X[:, 0]) + np.cos(4 * X[:, 1])
+    gp = _gp.GP(X, y, {"lengthscale": np.array([0.3, 0.3]), "kernel": "matern", "noise": 1e-4})
+    top = X[np.argsort(-y)[:6]]  # near the best observations, below a low incumbent: improvement is likely,
+    C, pend = np.clip(top[:3] + 0.05 * rng.standard_normal((3, 2)), 0, 1), top[3:]  # the brute force exact enough
+    best = float(np.quantile(y, 0.6))
+    got = _gp.log_qei_pending(gp, C, pend, best, rng.standard_normal((3, 4000)))
+    for i in range(len(C)):
+        A = np.vstack([pend, C[i:i + 1]])  # pending first, x last
+        K = gp.scale * _gp._kernel(A, gp.X, gp.ls, gp.kind)
+        V = solve_triangular(gp.L[0], K.T, lower=True)
+        m = (gp.mean + K @ gp.alpha) * gp.sd + gp.mu
+        S = (gp.scale * _gp._kernel(A, A, gp.ls, gp.kind) - V.T @ V) * gp.sd ** 2
+        f = m[:, None] + np.linalg.cholesky(S + 1e-9 * np.eye(4)) @ rng.standard_normal((4, 400_000))
+        brute = np.log(np.maximum(f[3] - np.maximum(best, f[:3].max(0)), 0.0).mean())
+        assert abs(got[i] - brute) < 0.01, (i, got[i], brute)
+    far = np.full((1, 2), 60.0)  # the prior there: mean ~ the GP's mean, far below a high incumbent
+    hi = float(y.max()) + 2.0 * float(np.std(y))
+    np.testing.assert_allclose(_gp.log_qei_pending(gp, C, far, hi, rng.standard_normal((1, 64))),
+                               _gp.log_ei(*gp.predict(C), hi), atol=1e-6)
+
+
+def test_pending_qei_changes_only_batched_picks_and_resumes():
+    """``pending="qei"`` (off by default): asked one at a time (nothing pending) the run is the constant
+    liar's exactly; in batches the picks differ, are distinct, repeat with the seed and resume from a state;
+    a state without the option resumes with the liar; a bad value is a ConfigError."""
+    from gpunet_ray.searchers._options import LAMCTSOptions
+
+    dom = Domain((*(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(3)),
+                  Param("k", "int", low=0, high=7), Param("op", "categorical", choices=("a", "b", "c"))))
+
+    def f(c):
+        return -sum((c[f"x{i}"] - 0.3) ** 2 for i in range(3)) - 0.02 * abs(c["k"] - 5) - 0.1 * (c["op"] != "b")
+
+    kw = dict(n_init=6, n_candidates=300)
+    seq = [_run(LAMCTS(dom, seed=4, pending=p, **kw), f, 14, 1) for p in ("liar", "qei")]
+    assert seq[0] == seq[1]
+    runs = [_run(LAMCTS(dom, seed=4, pending=p, **kw), f, 4, 5) for p in ("liar", "qei", "qei")]
+    assert runs[1] == runs[2] and runs[1] != runs[0]
+    for i in range(0, len(runs[1]), 5):
+        batch = runs[1][i:i + 5]
+        assert len({json.dumps(c, sort_keys=True) for c in batch}) == len(batch)
+    o = LAMCTS(dom, seed=4, pending="qei", **kw)
+    _run(o, f, 3, 5)
+    o.ask(2)  # pending points travel in the state
+    again = LAMCTS(dom, seed=1)
+    again.load_state_dict(json.loads(json.dumps(o.state_dict())))
+    assert again.options.pending == "qei" and again.ask(3) == o.ask(3)
+    assert LAMCTSOptions.from_dict({k: v for k, v in LAMCTSOptions().to_dict().items()
+                                    if k != "pending"}).pending == "liar"
+    with pytest.raises(ConfigError, match="pending"):
+        LAMCTS(dom, pending="kb")
