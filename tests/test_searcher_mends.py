@@ -261,14 +261,16 @@ def test_a_known_budget_moves_the_whole_box_switch_to_half_of_it():
     # takes whole-box steps
     a, b = LAMCTS(dom, seed=3, budget=50, n_init=8), LAMCTS(dom, seed=3, global_after=None, n_init=8)
     same = []
-    for _ in range(8):
+    for _ in range(10):
         ca, cb = a.ask(4), b.ask(4)
         same.append(ca == cb)
         for c in ca:
             v = -(c["x"] - 0.3) ** 2 - (c["y"] - 0.6) ** 2
             a.tell(c, v)
             b.tell(c, v)
-    assert all(same[:7]) and not same[7]  # 24 observations before the 7th ask (< 25); 28 before the 8th
+    # 24 observations before the 7th ask (< 25), 28 before the 8th; on this 2-D bowl the whole-box polish may
+    # land where the region's does for a batch (with q-EI the 8th coincides), not for every later one
+    assert all(same[:7]) and not all(same[7:])
     again = LAMCTS(dom, seed=9)
     again.load_state_dict(json.loads(json.dumps(a.state_dict())))
     assert again.options.budget == 50 and again.options.global_after == 25 and again.ask(2) == a.ask(2)
@@ -542,9 +544,11 @@ def test_qei_increment_matches_sampling_the_joint_posterior():
 
 
 def test_pending_qei_changes_only_batched_picks_and_resumes():
-    """``pending="qei"`` (off by default): asked one at a time (nothing pending) the run is the constant
-    liar's exactly; in batches the picks differ, are distinct, repeat with the seed and resume from a state;
-    a state without the option resumes with the liar; a bad value is a ConfigError."""
+    """``pending="qei"`` (the default with one objective and log-EI since session 16): asked one at a time
+    (nothing pending) the run is the constant liar's exactly; in batches the picks differ, are distinct,
+    repeat with the seed and resume from a state; a state without the option resumes with the liar; with
+    several objectives or MACE the default is the liar and asking for q-EI there is a ConfigError, as is a
+    bad value."""
     from gpunet_ray.searchers._options import LAMCTSOptions
 
     dom = Domain((*(Param(f"x{i}", "float", low=0.0, high=1.0) for i in range(3)),
@@ -571,3 +575,9 @@ def test_pending_qei_changes_only_batched_picks_and_resumes():
                                     if k != "pending"}).pending == "liar"
     with pytest.raises(ConfigError, match="pending"):
         LAMCTS(dom, pending="kb")
+    assert LAMCTS(dom).options.pending == "qei"
+    assert LAMCTS(dom, objectives=2).options.pending == "liar"
+    assert LAMCTS(dom, acquisition="mace").options.pending == "liar"
+    for kw2 in ({"objectives": 2}, {"acquisition": "mace"}):
+        with pytest.raises(ConfigError, match="pending='qei'"):
+            LAMCTS(dom, pending="qei", **kw2)

@@ -4,9 +4,10 @@ old tuning set (never held-out set 2 or 3).
 The ``-v1`` runs pin the behaviour from before issue 14's ablation changed the acquisition defaults
 (session 7), the ``-v2`` runs the session-7 defaults, before the one-objective kernel became Matern 5/2
 (session 9), the ``-v3`` runs the defaults of sessions 9-13, before the one-objective GP took Optuna's
-priors on domains with a float parameter (session 14); their options restore it, so old behaviour stays
-reachable (the ``-v3`` pins are the runs recorded without a suffix before session 14). The other
-single-objective runs pin today's defaults (``tiny-gpunet``'s all-discrete space is unchanged since session 9);
+priors on domains with a float parameter (session 14), the ``-v4`` runs the defaults of sessions 14-15, before
+a batch's picks were scored by q-EI over the pending points (session 16); their options restore it, so old
+behaviour stays reachable (the ``-v3`` and ``-v4`` pins are the runs recorded without a suffix before sessions 14
+and 16). The other single-objective runs pin today's defaults;
 the two-objective run pins the multi-objective defaults (unchanged since session 7).
 
 **Pins are per arithmetic.** The model-based suggestions come out of L-BFGS-B runs on a GP fit, and
@@ -58,12 +59,15 @@ FIRST_MODEL_TOL = 1e-2
 
 #: the acquisition options before issue 14's ablation changed their defaults (session 7), and the kernel
 V1 = {"acq_starts": 3, "acq_radius": 0.1, "exploit_every": None, "acq_discrete": False, "gp_kernel": "rbf",
-      "gp_prior": "dim_scaled"}
+      "gp_prior": "dim_scaled", "pending": "liar"}
 #: the defaults of session 7 (before session 9's ablation made Matern 5/2 the one-objective kernel)
-V2 = {"gp_kernel": "rbf", "gp_prior": "dim_scaled"}
+V2 = {"gp_kernel": "rbf", "gp_prior": "dim_scaled", "pending": "liar"}
 #: the defaults of sessions 9-13 (before session 14's ablation gave the one-objective GP Optuna's priors on
 #: domains with a float parameter; all-discrete domains such as tiny-gpunet's keep BoTorch's)
-V3 = {"gp_prior": "dim_scaled"}
+V3 = {"gp_prior": "dim_scaled", "pending": "liar"}
+#: the defaults of sessions 14-15 (before session 16's ablation scored a batch's picks by q-EI over the pending
+#: points instead of a constant liar; asked one at a time, nothing changed)
+V4 = {"pending": "liar"}
 
 #: name -> (problem, options, seed, batch, suggestions, objectives, resume_at)
 RUNS = {
@@ -77,6 +81,10 @@ RUNS = {
     "hartmann6-v3": ("hartmann6", V3, 0, 4, 32, 1, None),
     "mixed8-v3": ("mixed8", V3, 1, 4, 32, 1, 16),
     "hartmann6-turbo-v3": ("hartmann6", {**V3, "sampler": "turbo"}, 3, 4, 28, 1, None),
+    "hartmann6-v4": ("hartmann6", V4, 0, 4, 32, 1, None),
+    "mixed8-v4": ("mixed8", V4, 1, 4, 32, 1, 16),
+    "tiny-gpunet-v4": ("tiny-gpunet", V4, 2, 4, 28, 1, None),
+    "hartmann6-turbo-v4": ("hartmann6", {**V4, "sampler": "turbo"}, 3, 4, 28, 1, None),
     "hartmann6": ("hartmann6", {}, 0, 4, 32, 1, None),
     "mixed8": ("mixed8", {}, 1, 4, 32, 1, 16),  # with a JSON state round trip after 16 suggestions
     "tiny-gpunet": ("tiny-gpunet", {}, 2, 4, 28, 1, None),  # infeasible results

@@ -139,13 +139,15 @@ class LAMCTS(ObservedCore):
             observation, as Optuna's ``GPSampler`` warm-starts its local search from the best trial
             (default False).
         pending: how a batch's unevaluated points (asked, not yet told: the batch's earlier picks and
-            other workers' trials) enter a log-EI pick: ``"liar"`` (default: they join the GP's data at
-            its training set's minimum, a constant liar) or ``"qei"`` (the GP keeps the real data and a
+            other workers' trials) enter a log-EI pick: ``"qei"`` (the GP keeps the real data and a
             point is scored by what it adds to the batch's q-EI, its improvement over the best of the
             pending points' jointly sampled values: :func:`~gpunet_ray.searchers._gp.log_qei_pending`, as
-            BoTorch's qLogEI with ``X_pending`` and Optuna's ``GPSampler`` with running trials). One
-            objective with ``acquisition="ei"``; the posterior-mean picks (``exploit_every``) keep the
-            constant liar, which spreads them.
+            BoTorch's qLogEI with ``X_pending`` and Optuna's ``GPSampler`` with running trials; one
+            objective with ``acquisition="ei"``) or ``"liar"`` (they join the GP's data at its training
+            set's minimum, a constant liar). Default (None): ``"qei"`` where it applies (issue 14's
+            session-16 ablation over 71 tuning problems), else ``"liar"``. The posterior-mean picks
+            (``exploit_every``) keep the constant liar, which spreads them; asked one at a time (nothing
+            pending) both are the same.
 
     The options (all but ``seed`` and ``constraint``) are one frozen :class:`LAMCTSOptions`,
     :attr:`options`; ``LAMCTS.from_options(domain, options)`` builds a core from one.
@@ -189,7 +191,7 @@ class LAMCTS(ObservedCore):
         infeasible: str = "below",
         gp_prior: str | None = None,
         polish_best: bool = False,
-        pending: str = "liar",
+        pending: str | None = None,
     ):
         self.domain = as_domain(domain)
         options = LAMCTSOptions(

@@ -92,7 +92,8 @@ class LAMCTSOptions:
     gp_prior: str | None = None  # the GP's priors: "optuna" (GPSampler's) or "dim_scaled" (BoTorch's); None:
     # "optuna" with one objective on a domain with a float parameter, else "dim_scaled" (session 14; resolved())
     polish_best: bool = False  # the acquisition's polish also starts from the region's best observation
-    pending: str = "liar"  # a batch's unevaluated points: a constant "liar" in the GP, or "qei" (one objective)
+    pending: str | None = None  # a batch's unevaluated points: a constant "liar" in the GP, or "qei" (one
+    # objective, acquisition "ei"); None: "qei" there (session 16's ablation), else "liar"
 
     def __post_init__(self) -> None:
         self._check_numbers()
@@ -106,8 +107,6 @@ class LAMCTSOptions:
             raise ConfigError(f"acq_opt must be 'candidates' or 'lbfgs', got {self.acq_opt!r}")
         if self.acquisition not in ACQUISITIONS:
             raise ConfigError(f"acquisition must be one of {ACQUISITIONS}, got {self.acquisition!r}")
-        if self.pending not in PENDING:
-            raise ConfigError(f"pending must be one of {PENDING}, got {self.pending!r}")
         if self.infeasible not in INFEASIBLE:
             raise ConfigError(f"infeasible must be one of {INFEASIBLE}, got {self.infeasible!r}")
         if self.mo_acquisition not in MO_ACQUISITIONS:
@@ -120,6 +119,12 @@ class LAMCTSOptions:
                                    ("gp_kernel", "matern", "rbf")):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, one if single else several)
+        if self.pending is None:
+            object.__setattr__(self, "pending", "qei" if single and self.acquisition == "ei" else "liar")
+        if self.pending not in PENDING:
+            raise ConfigError(f"pending must be one of {PENDING} or None, got {self.pending!r}")
+        if self.pending == "qei" and not (single and self.acquisition == "ei"):
+            raise ConfigError("pending='qei' is for one objective with acquisition='ei'")
         if self.budget is not None and self.budget < 1:  # a whole number already (_check_numbers)
             raise ConfigError(f"budget must be a whole number of evaluations >= 1 or None, got {self.budget!r}")
         if self.init_share is not None:

@@ -50,6 +50,9 @@ def main(argv=None) -> None:
     ap.add_argument("--same-elsewhere", action="store_true",
                     help="a variant takes the default's cell where it did not run (only for a variant that is the "
                          "default ask for ask there, e.g. an option about discrete dimensions on continuous problems)")
+    ap.add_argument("--median-gain", action="store_true",
+                    help="also print the median normalised gain (the mean is swayed by problems where random "
+                         "and the best are close, e.g. Katsuura)")
     ap.add_argument("paths", nargs="*")
     a = ap.parse_args(argv)
     base = json.load(open(os.path.join(HERE, "baseline.json")))
@@ -77,7 +80,8 @@ def main(argv=None) -> None:
                 gains.append(norm_gain(d, x, others, med[p]["random"]))
         allr = sum(per_set.values(), [])
         extra = "" if v == "default" else (f"   better/worse than the default on {better}/{worse}; "
-                                           f"normalised gain {np.mean(gains):+.4f}")
+                                           f"normalised gain {np.mean(gains):+.4f}"
+                                           + (f" (median {np.median(gains):+.4f})" if a.median_gain else ""))
         print(f"  {v:32s} " + "  ".join(f"{n} {np.mean(r):.2f}" for n, r in per_set.items())
               + f"   all {np.mean(allr):.3f} ({len(allr)})" + extra)
 
