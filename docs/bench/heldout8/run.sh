@@ -2,8 +2,8 @@
 # Held-out set 8 (problems fixed at 80de0b121ec0872c5ae5dff1235224a6676e64e8), run once. Peers run from a clone of
 # main at 21e5520 (/work/h8clone; git diff 80de0b1 21e5520 changes no searcher: gpunet_ray/searchers is identical,
 # and the bench changes are the exit path, the shared results writer and the _nas_mo refactor, values checked).
-# LA-MCTS runs from a clone at the commit that adopts the next ablation's defaults (/work/h8lclone; recorded in
-# BENCHMARKS when it starts), told its budget (--evals) as every LA-MCTS run since set 5. The peers' runs do not
+# LA-MCTS runs from a clone at e5c3195 (/work/h8lclone), the commit that adopted session 16's ablation (a batch's
+# picks scored by q-EI over the pending points), told its budget (--evals) as every LA-MCTS run since set 5. The peers' runs do not
 # depend on LA-MCTS, so they start first; their results are not read (merge.sh refuses) until every run is in.
 # Cheap peers run one (evals, searcher, problem) per process, 5 seeds; the costly ones (Optuna GP, HEBO,
 # qLogNEHVI) one seed per process (--only-seeds), so a session's end loses only minutes. A finished piece's
