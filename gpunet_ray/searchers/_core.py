@@ -489,7 +489,7 @@ class LAMCTS(ObservedCore):
         if pend:
             Xp = d.features(pend)
             near = np.argsort(np.linalg.norm(Xp - X_all[c], axis=1), kind="stable")[: max(1, o.gp_max_points // 2)]
-            if o.pending == "qei" and o.objectives == 1 and o.acquisition == "ei" and not exploit:
+            if o.pending == "qei" and not exploit:  # "qei" only with one objective and log-EI (the options)
                 q_pending = Xp[near]
             else:
                 Xg = np.vstack([Xg, Xp[near]])

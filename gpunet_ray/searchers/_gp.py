@@ -17,7 +17,8 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "log_qei_pending", "standardize", "kumaraswamy", "WARP_EPS"]
+__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "log_qei_pending", "standardize", "kumaraswamy",
+           "WARP_EPS"]
 
 GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern"|"matern32",
 #                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp),
@@ -233,7 +234,7 @@ def log_qei_pending(gp: GP, C: np.ndarray, pending: np.ndarray, best_f: float, e
     ``X_pending`` and Optuna's GPSampler with running trials). The pending latents are drawn jointly,
     ``f_p = mu_p + L_p eps`` for the fixed standard normal draws ``eps`` (p x S, common random numbers);
     ``f(x)`` given them is Gaussian and integrated exactly (log-EI), and the S values are averaged in
-    log space. Original units, like :func:`log_ei` (which it equals without pending points)."""
+    log space. Original units, like :func:`log_ei` (the case without pending points: call that then)."""
     Xc, Xp = gp._inputs(C), gp._inputs(pending)
     Kc = gp.scale * _kernel(Xc, gp.X, gp.ls, gp.kind)
     Kp = gp.scale * _kernel(Xp, gp.X, gp.ls, gp.kind)
