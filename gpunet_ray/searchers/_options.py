@@ -55,9 +55,10 @@ class LAMCTSOptions:
     ``n_init`` and ``n_candidates`` may be None (sized from the number of parameters by
     :meth:`resolved`); ``acq_starts``, ``acq_radius``, ``acq_discrete`` and ``gp_kernel`` given as None,
     and ``global_after="auto"``, are resolved at construction by the number of objectives (``gp_prior``
-    None too with several; with one, by the domain in :meth:`resolved`), and
-    ``mo_acquisition="auto"`` by the reference point (so ``dataclasses.replace(options, objectives=2)``
-    keeps the one-objective values: build new options instead); every other field is the value used.
+    None too with several; with one, by the domain in :meth:`resolved`), ``pending`` None by the objectives
+    and the acquisition, and ``mo_acquisition="auto"`` by the reference point (so
+    ``dataclasses.replace(options, objectives=2)`` keeps the one-objective values, and with ``pending="qei"``
+    is refused: build new options instead); every other field is the value used.
     """
 
     maximize: bool | tuple[bool, ...] = True  # one flag per objective (a bool: the same for all)
