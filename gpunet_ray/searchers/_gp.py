@@ -218,12 +218,17 @@ class GP:
         X = np.asarray(X, dtype=float)
         return X if self.warp is None else kumaraswamy(X, self.warp)
 
-    def predict(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and standard deviation of the latent f at C (m x D), original units."""
-        Kc = self.scale * _kernel(self._inputs(C), self.X, self.ls, self.kind)
+    def _posterior(self, Xw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At warped inputs ``Xw`` (m x D): the latent's mean and variance in standardised units, and
+        ``v = L^-1 K(X, Xw)`` (n x m), from which posterior covariances follow (``k(a, b) - v_a^T v_b``)."""
+        Kc = self.scale * _kernel(Xw, self.X, self.ls, self.kind)
         m = self.mean + Kc @ self.alpha
         v = solve_triangular(self.L[0], Kc.T, lower=True, check_finite=False)
-        var = np.maximum(self.scale - (v * v).sum(0), 1e-12)
+        return m, np.maximum(self.scale - (v * v).sum(0), 1e-12), v
+
+    def predict(self, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation of the latent f at C (m x D), original units."""
+        m, var, _ = self._posterior(self._inputs(C))
         return m * self.sd + self.mu, np.sqrt(var) * self.sd
 
 
@@ -236,12 +241,8 @@ def log_qei_pending(gp: GP, C: np.ndarray, pending: np.ndarray, best_f: float, e
     ``f(x)`` given them is Gaussian and integrated exactly (log-EI), and the S values are averaged in
     log space. Original units, like :func:`log_ei` (the case without pending points: call that then)."""
     Xc, Xp = gp._inputs(C), gp._inputs(pending)
-    Kc = gp.scale * _kernel(Xc, gp.X, gp.ls, gp.kind)
-    Kp = gp.scale * _kernel(Xp, gp.X, gp.ls, gp.kind)
-    vc = solve_triangular(gp.L[0], Kc.T, lower=True, check_finite=False)  # n x m
-    vp = solve_triangular(gp.L[0], Kp.T, lower=True, check_finite=False)  # n x p
-    mc, mp = gp.mean + Kc @ gp.alpha, gp.mean + Kp @ gp.alpha
-    var_c = np.maximum(gp.scale - (vc * vc).sum(0), 1e-12)
+    mc, var_c, vc = gp._posterior(Xc)  # vc: n x m
+    mp, _, vp = gp._posterior(Xp)  # vp: n x p
     S_p = gp.scale * _kernel(Xp, Xp, gp.ls, gp.kind) - vp.T @ vp
     S_p = 0.5 * (S_p + S_p.T) + 1e-8 * np.eye(len(Xp))
     jitter = 1e-8
