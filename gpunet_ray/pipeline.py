@@ -3,7 +3,8 @@ train -> tell (docs/ARCHITECTURE.md shows the flow).
 
 :class:`CandidatePipeline` owns one search's candidates (a :class:`~gpunet_ray.ledger.Ledger`) and
 its optimiser core. A network that is already a candidate is ``skipped`` (``duplicate of ...``) and
-told the original's outcome; the learned predictor rejects clear misses without a measurement; the
+told the original's outcome; the learned predictor rejects clear misses without a measurement (and,
+once fitted, is the core's known constraint, so that it stops proposing them); the
 latency pool's measurement rejects (``over_latency_budget``) or queues the rest; :meth:`next` hands
 out queued candidates; :meth:`finish` resolves trials. Every change is written to the ledger
 (fsynced) before anything acts on it, then the core's state is saved atomically; :meth:`recover`
@@ -59,6 +60,8 @@ class CandidatePipeline:
         self.exhausted = False
         self._predictor = None
         self._predictor_n = 0
+        self._screened = None  # the predictor the core's constraint was last built from
+        self._own_constraint = getattr(core, "constraint", None)
         base = [self._candidate("baseline", a, name=n, cid=f"c{len(ledger) + i:05d}")
                 for i, (n, a) in enumerate(baselines)]
         self.baseline_queue = [c.id for c in ledger.add(base, write=False)]
@@ -136,6 +139,8 @@ class CandidatePipeline:
         n_search = sum(1 for c in self.ledger if c.role == "search")
         if n_search >= self.max_candidates:
             return []
+        self._refresh_predictor()
+        self._screen_core()
         configs = self.core.ask(min(self.batch, self.max_candidates - n_search))
         cands = []
         for cfg in configs:
@@ -165,7 +170,8 @@ class CandidatePipeline:
                 self._tell(orig, snapshot=False)
         return keep
 
-    def _predict(self, specs: list[ArchSpec]) -> list[float | None]:
+    def _refresh_predictor(self) -> None:
+        """(Re)fit the learned latency predictor: from 16 measured candidates on, then every 10 more."""
         done = [c for c in self.ledger if c.latency_ms is not None]
         if len(done) >= 16 and (self._predictor is None or len(done) >= self._predictor_n + 10):
             try:
@@ -176,9 +182,25 @@ class CandidatePipeline:
                 self._predictor, self._predictor_n = p, len(done)
             except Exception:  # a predictor is an optimisation, not a requirement
                 self._predictor = None
+
+    def _predict(self, specs: list[ArchSpec]) -> list[float | None]:
+        self._refresh_predictor()
         if self._predictor is None:
             return [None] * len(specs)
         return [float(v) for v in self._predictor.predict(specs)]
+
+    def _screen_core(self) -> None:
+        """Give the core the pre-screen as a known constraint, so that it does not propose what the gate
+        would reject unmeasured (``predicted_over_budget``: each such proposal used up one of the
+        ``max_candidates`` and a round of asking). Only for a core with a ``constraint`` attribute (every
+        built-in one); the core's own constraint, if it had one, must still hold. The rule is the gate's:
+        predicted latency <= ``predictor_margin`` x the largest budget, with the predictor of the moment."""
+        pred = self._predictor
+        if pred is None or pred is self._screened or not hasattr(self.core, "constraint"):
+            return
+        self.core.constraint = _LatencyScreen(pred, self.space, self.predictor_margin * max(self.budgets),
+                                              self._own_constraint)
+        self._screened = pred
 
     def _measure(self, ids: list[str]) -> None:
         """Measure through the pool; fills the latency fields or rejects (``latency_failed``)."""
@@ -397,6 +419,24 @@ class CandidatePipeline:
         self.ledger.add([Candidate.from_record(r) for r in state["candidates"]], write=False)
         for key in ("ready", "to_gate", "baseline_queue", "exhausted", "known", "duplicates", "resume_from"):
             setattr(self, key, state[key])
+
+
+class _LatencyScreen:
+    """``config -> bool``: the core's own constraint (if any) holds and the predicted latency is at most
+    ``limit_ms`` (:meth:`CandidatePipeline._screen_core`). A class, not a closure: Tune may pickle the
+    searcher that holds the core."""
+
+    def __init__(self, predictor, space, limit_ms: float, own: Callable[[dict], bool] | None = None):
+        self.predictor, self.space, self.limit_ms, self.own = predictor, space, float(limit_ms), own
+        self._memo: dict[str, float] = {}  # arch hash -> predicted ms
+
+    def __call__(self, config: dict) -> bool:
+        if self.own is not None and not self.own(config):
+            return False
+        spec = self.space.from_config(config)
+        if spec.hash not in self._memo:
+            self._memo[spec.hash] = float(self.predictor.predict([spec])[0])
+        return self._memo[spec.hash] <= self.limit_ms
 
 
 def _checkpoints(runs: Sequence[Path], trial_ids: dict[str, list[str]]) -> dict[str, str]:

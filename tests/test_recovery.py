@@ -4,6 +4,7 @@ recovery, duplicates and the exit codes. (The kill matrix on real runs: tests/te
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 from dataclasses import dataclass
@@ -182,6 +183,61 @@ def test_budget_spent_after_the_run_retires_what_waits(tmp_path):
     assert p.ledger[c].status == "unused" and p.ready == []
 
 
+def _search_until(p, stop) -> None:
+    """Train what the pipeline hands out until ``stop(p)``; larger networks score higher (the best
+    ones sit at the budget's edge, as in a real search)."""
+    from gpunet_ray.search_space import ArchSpec
+
+    while not stop(p):
+        c = p.next()
+        assert c is not None
+        p.start(c.id, f"t{c.id}")
+        p.finish(c.id, {"epoch": 2, "top1": 100.0 * (1.0 - math.exp(-arch_macs(ArchSpec.from_arch_string(c.arch)) / 2e7))})
+
+
+@pytest.mark.parametrize("screen", [True, False])
+def test_the_fitted_predictor_becomes_the_cores_known_constraint(tmp_path, screen):
+    """Once the latency predictor is fitted, the core stops proposing what the gate would reject
+    unmeasured: no ``predicted_over_budget`` rejection after the fit. Without the screen (the
+    counterfactual: the core is not given it) the same search wastes proposals on them."""
+    p = _pipeline(tmp_path, max_trials=60, latency=lambda spec: arch_macs(spec) / 8e6)  # a tight budget
+    if not screen:
+        p._screen_core = lambda: None
+    assert p.core.constraint is None
+    _search_until(p, lambda p: p._predictor is not None)
+    n0 = len(p.ledger)
+    _search_until(p, lambda p: sum(c.role == "search" for c in list(p.ledger)[n0:]) >= 16)
+    later = [c for c in list(p.ledger)[n0:] if c.role == "search"]
+    wasted = [c.id for c in later if c.reason == "predicted_over_budget"]
+    if screen:
+        assert p.core.constraint is not None and wasted == []
+        assert all(c.predicted_ms is not None and c.predicted_ms <= 1.5 * 0.85 for c in later)
+    else:
+        assert p.core.constraint is None and len(wasted) >= 3
+
+
+def test_the_screen_keeps_the_cores_own_constraint(tmp_path):
+    from gpunet_ray.search_space import get_space
+    from gpunet_ray.searchers import get_optimizer
+    from gpunet_ray.searchers._per_tier import PerTierCore
+
+    space = get_space("tiny").with_num_classes(10)
+    p = _pipeline(tmp_path, max_trials=60, latency=lambda spec: arch_macs(spec) / 2e7)
+    p.core.constraint = p._own_constraint = lambda cfg: space.from_config(cfg).resolution <= 96
+    _search_until(p, lambda p: p._predictor is not None and len(p.ledger) >= 40)
+    assert p.core.constraint is not p._own_constraint
+    assert all(space.from_config(c.config).resolution <= 96 for c in p.ledger if c.role == "search")
+    # several tiers, one single-objective core each: each tier's core takes the screen with its own
+    mk = lambda i, seed: get_optimizer("random", space, seed=seed, constraint=(lambda c: True) if i else None)
+    tiers = PerTierCore(space, (0.5, 0.9), mk, seed=0)
+    tiers.constraint = lambda cfg: cfg is not None
+    assert [c.constraint({}) for c in tiers.cores] == [True, True]
+    tiers.constraint = lambda cfg: False
+    assert [c.constraint({}) for c in tiers.cores] == [False, False] and tiers.ask(2) == []
+    tiers.constraint = None
+    assert tiers.cores[0].constraint is None and tiers.cores[1].constraint({}) is True
+
+
 @pytest.mark.parametrize("kw, code, needle", [
     ({}, 0, None),
     ({"missing_budgets": (0.85,), "trained": 0, "failed": 3, "reasons": ("trial_error x3",)}, 3, "trial_error x3"),
@@ -196,3 +252,25 @@ def test_exit_codes(tmp_path, kw, code, needle):
     assert got == code
     assert (line is None) if needle is None else (needle in line and "\n" not in line)
 
+
+
+def test_the_screen_pickles(tmp_path):
+    """Tune may pickle the searcher that holds the pipeline's core: the screen is no closure."""
+    import pickle
+
+    import numpy as np
+
+    from gpunet_ray.search_space import ArchSpec
+
+    lat = lambda spec: arch_macs(spec) / 2e7  # noqa: E731
+    p = _pipeline(tmp_path, latency=lat)
+    p.ledger.add([p._candidate("search", s.arch_string, cid=f"c{i:05d}")
+                  for i, s in enumerate(p.space.sample(np.random.default_rng(0), 16))])
+    for c in list(p.ledger):
+        p._set(c.id, latency_ms=lat(ArchSpec.from_arch_string(c.arch)))
+    p._refresh_predictor()
+    p._screen_core()
+    again = pickle.loads(pickle.dumps(p.core))
+    configs = p.space.sample_configs(np.random.default_rng(1), 20)
+    verdicts = [p.core.constraint(c) for c in configs]
+    assert [again.constraint(c) for c in configs] == verdicts and True in verdicts and False in verdicts

@@ -48,6 +48,21 @@ class PerTierCore:
                       for i in range(len(self.budgets_ms))]
         self._turn = 0
         self._owner: dict[str, int] = {}  # config key -> the tier whose core suggested it (in flight)
+        self._own = [getattr(c, "constraint", None) for c in self.cores]
+        self._constraint: Callable[[dict], bool] | None = None
+
+    @property
+    def constraint(self) -> Callable[[dict], bool] | None:
+        """A known constraint for every tier's core (with the core's own, where it had one); cores
+        without a ``constraint`` attribute ignore it."""
+        return self._constraint
+
+    @constraint.setter
+    def constraint(self, fn: Callable[[dict], bool] | None) -> None:
+        self._constraint = fn
+        for core, own in zip(self.cores, self._own):
+            if hasattr(core, "constraint"):
+                core.constraint = _both(own, fn)
 
     def ask(self, n: int = 1) -> list[dict]:
         """``n`` configs, the tiers' cores taking turns (one each per turn)."""
@@ -105,6 +120,22 @@ class PerTierCore:
             core.load_state_dict(s)
         self._turn = int(state["turn"])
         self._owner = {str(k): int(v) for k, v in state["owner"].items()}
+
+
+def _both(a: Callable[[dict], bool] | None, b: Callable[[dict], bool] | None) -> Callable[[dict], bool] | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return _All((a, b))
+
+
+class _All:
+    """Every one of several constraints (a class, not a closure: picklable)."""
+
+    def __init__(self, fns):
+        self.fns = tuple(fns)
+
+    def __call__(self, config: dict) -> bool:
+        return all(f(config) for f in self.fns)
 
 
 def _finite(v: Any) -> bool:

@@ -7,7 +7,9 @@ four methods alone; :func:`~gpunet_ray.searchers.register_optimizer` makes a fac
 available by name, and :func:`~gpunet_ray.searchers.get_optimizer` checks what the factory returns.
 
 Optional: :class:`SupportsPending` (``add_pending`` / ``forget``: configs chosen elsewhere or
-cancelled), used where a core has them.
+cancelled), used where a core has them; and a writable ``constraint`` attribute (``config -> bool``,
+or None), which the search pipeline sets to its latency pre-screen once its predictor is fitted (a
+core should then not propose configs that fail it).
 """
 
 from __future__ import annotations
