@@ -43,14 +43,9 @@ def _parser() -> OneLineParser:
     p.add_argument("--problems", default="all",
                    help="comma list from problems.list_problems() (default: all = the tuned and first held-out sets)")
     p.add_argument("--set", default=None, metavar="NAME",
-                   help="a named problem set instead of --problems: tuned, heldout, all, heldout2 (held-out set 2: "
-                        "run once, at the end of issue 14), heldout2-mo, heldout3, heldout3-mo (held-out "
-                        "set 3: run once on 2026-11-30 with the session-7 defaults; spent), heldout4, heldout4-mo "
-                        "(held-out set 4: fixed on 2026-11-30, run once with the session-9 defaults), heldout5, "
-                        "heldout5-mo (held-out set 5: fixed on 2026-11-30, run once with the session-10 defaults), heldout6, "
-                        "heldout6-mo (held-out set 6: fixed on 2026-11-30, run once with the session-11 defaults), heldout7, "
-                        "heldout7-mo (held-out set 7: fixed on 2026-11-30, run once with the session-14 defaults), heldout8, "
-                        "heldout8-mo (held-out set 8: fixed on 2026-11-30 for the next change; not run), mo")
+                   help="a named problem set instead of --problems: tuned, heldout, all, mo, heldout2 .. heldout8 "
+                        "and their two-objective twins heldout2-mo .. heldout8-mo (each held-out set is run once; "
+                        "docs/BENCHMARKS.md records when and with which defaults); --list prints a set's problems")
     p.add_argument("--list", action="store_true", help="print the selected problems and exit (runs nothing)")
     p.add_argument("--objectives", type=int, default=1,
                    help="2: the multi-objective benchmark (hypervolume; default problems: --set mo; searchers: "

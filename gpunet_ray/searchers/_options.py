@@ -8,6 +8,7 @@ resumes with the behaviour it was written with (:data:`LEGACY`), which is not al
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -191,8 +192,6 @@ class LAMCTSOptions:
     def _check_numbers(self) -> None:
         """A :class:`ConfigError` naming the option for a numeric option that is not a number (e.g. the
         string ``"None"`` from a command line, where YAML's ``null`` is None), before any arithmetic on it."""
-        import math
-
         whole = {"objectives": False, "n_init": True, "leaf_size": False, "n_candidates": True, "gp_max_points": False,
                  "max_depth": False, "acq_starts": True, "global_after": True, "exploit_every": True, "budget": True}
         real = {"cp": False, "local_fraction": False, "acq_radius": True, "cov_fraction": False}
