@@ -192,8 +192,9 @@ class CandidatePipeline:
     def _screen_core(self) -> None:
         """Give the core the pre-screen as a known constraint, so that it does not propose what the gate
         would reject unmeasured (``predicted_over_budget``: each such proposal used up one of the
-        ``max_candidates`` and a round of asking). Only for a core with a ``constraint`` attribute (every
-        built-in one); the core's own constraint, if it had one, must still hold. The rule is the gate's:
+        ``max_candidates`` and a round of asking). Only for a core with a ``constraint`` attribute (LA-MCTS,
+        random and Optuna honour it; HEBO's core keeps it unused); the core's own constraint, if it had
+        one, must still hold. The rule is the gate's:
         predicted latency <= ``predictor_margin`` x the largest budget, with the predictor of the moment."""
         pred = self._predictor
         if pred is None or pred is self._screened or not hasattr(self.core, "constraint"):
