@@ -1,10 +1,11 @@
 """Resume after the driver is killed at any moment: the kill matrix.
 
-The real search CLI (local Ray, tiny space, real MNIST digits, onnxruntime-cpu latency, 2-epoch
-trials) is SIGKILLed at a named point of its life (``tests/faulty_search.py``: exactly ``kill -9``
-at that point, so the outcome does not depend on timing), then ``--resume`` runs. After the last resume, every suggested candidate is trained,
-rejected or failed with a reason, no network was trained twice, the hub is complete and the exit
-status is 0. Graceful stops (SIGTERM, SIGINT) exit 143 / 130 and resume the same way.
+The real search CLI (local Ray, tiny space, real MNIST digits, the deterministic ``synthetic`` latency
+backend with a 1.5 s measurement, 2-epoch trials) is SIGKILLed at a named point of its life
+(``tests/faulty_search.py``: exactly ``kill -9`` at that point, so the outcome does not depend on
+timing), then ``--resume`` runs. After the last resume, every suggested candidate is trained, rejected
+or failed with a reason, no network was trained twice, the hub is complete and the exit status is 0.
+Graceful stops (SIGTERM, SIGINT) exit 143 / 130 and resume the same way.
 
 ``test_kill_chain`` (default suite) kills one run after another at five points, each resume
 being killed again, so it also covers a kill during the resume itself. ``test_kill_at`` runs each
@@ -26,6 +27,8 @@ import pytest
 import yaml
 
 from gpunet_ray.ledger import FINAL
+
+from cluster_harness import SYNTHETIC  # noqa: E402  (tests/ is on sys.path: pytest's rootdir insertion)
 
 FAULTY = Path(__file__).with_name("faulty_search.py")
 KILL_POINTS = ("before_measure", "measuring", "queued", "trial_pending", "mid_trial", "before_tell", "publish")
@@ -50,7 +53,11 @@ def _config(tmp_path: Path, data: Path) -> Path:
     cfg = {
         "budgets_ms": [0.85], "space": "tiny", "data": str(data), "trials": TRIALS, "concurrency": 2,
         "baselines": False,
-        "latency": {"backend": "onnxruntime-cpu", "threads": 1},
+        # the synthetic backend, as in the cluster harness: which candidates pass the gate must not depend
+        # on the box's load (onnxruntime on a loaded 2-core box reads 2-3x, and a resumed search then
+        # spends its time measuring rejects until the subprocess times out); delay_s keeps a
+        # measurement in flight long enough to be killed, as a real one is
+        "latency": {"backend": "synthetic", "threads": 1, "options": SYNTHETIC},
         "train": {"epochs": 2, "batch_size": 32, "threads": 1, "loader": "torchvision",
                   "recipe": {"resolution": 32, "limit_train_batches": 6, "limit_val_batches": 4, "hflip": False,
                              "crop_scale": [0.5, 1.0], "warmup_epochs": 0.1}},
