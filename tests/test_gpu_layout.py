@@ -130,7 +130,8 @@ def _start_and_place(cfg, n_trials):
         ray.get(pg.ready(), timeout=120)
         trials.append(Probe.options(num_cpus=cfg.train.cpus_per_trial, num_gpus=cfg.train.gpus_per_trial,
                                     scheduling_strategy=PlacementGroupSchedulingStrategy(pg)).remote())
-    return cfg, lat, ray.get([t.devices.remote() for t in trials], timeout=120)
+    # the actors' handles go back too: an actor whose last handle is dropped is killed and its resources freed
+    return cfg, lat, ray.get([t.devices.remote() for t in trials], timeout=120), [latency, *trials]
 
 
 @pytest.mark.ray
@@ -139,13 +140,22 @@ def test_four_simulated_gpus_latency_actor_and_trials_see_disjoint_devices():
     import ray
 
     try:
-        cfg, lat, trials = _start_and_place(_cfg(num_gpus=4, cpus_per_trial=0.25), n_trials=3)
+        cfg, lat, trials, _alive = _start_and_place(_cfg(num_gpus=4, cpus_per_trial=0.25), n_trials=3)
         assert ray.cluster_resources()["GPU"] == 4 and ray.cluster_resources()[LATENCY_RESOURCE] == 1
         assert lat["ids"] == [lat["cuda"]] and lat["lock"] is None  # one whole GPU, no lock needed
         got = [t["cuda"] for t in trials]
         assert all(t["ids"] == [t["cuda"]] for t in trials)
         assert sorted(got + [lat["cuda"]]) == ["0", "1", "2", "3"]  # disjoint: the latency GPU is no trial's
-        assert ray.available_resources().get("GPU", 0) == 0  # a fourth trial would wait, not take it
+        # a fourth trial would wait, not take the latency GPU: its placement group stays pending while the
+        # latency actor lives. (Before, the test dropped the actors' handles and then read
+        # ray.available_resources(): the latency actor was being killed meanwhile, and on a loaded box its GPU
+        # read free.)
+        from gpunet_ray.trainables import trial_resources
+
+        fourth = ray.util.placement_group(trial_resources(cpus=cfg.train.cpus_per_trial, gpus=cfg.train.gpus_per_trial,
+                                                          accelerator_type=None).bundles)
+        assert not fourth.wait(timeout_seconds=3)
+        ray.util.remove_placement_group(fourth)
     finally:
         ray.shutdown()
 
@@ -156,7 +166,8 @@ def test_one_simulated_gpu_is_shared_under_the_lock():
     import ray
 
     try:
-        cfg, lat, trials = _start_and_place(_cfg(num_gpus=1, gpus_per_trial=1, cpus_per_trial=0.25), n_trials=1)
+        cfg, lat, trials, _alive = _start_and_place(_cfg(num_gpus=1, gpus_per_trial=1, cpus_per_trial=0.25),
+                                                    n_trials=1)
         assert lat["cuda"] == trials[0]["cuda"] == "0"  # the same device...
         assert lat["lock"] and lat["lock"] == trials[0]["lock"]  # ...taken by turns (gpu_turn)
         assert GPU_LOCK_ENV == "GPUNET_RAY_GPU_LOCK"  # the name Probe reads
