@@ -15,16 +15,18 @@ def shared_gpunet() -> Path:
     return SHARED_GPUNET
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _quiet_threads():
+def pytest_configure(config):
+    """Environment defaults for every process the suite starts, set before collection: test modules copy
+    ``os.environ`` into their subprocess environments at import (``ENV = {**os.environ, ...}``), so a
+    session fixture came too late for them (the kill matrix's searches ran their trials at nice 15)."""
     # 2-core CI box: keep torch from oversubscribing when several processes run.
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     # Ray starts its workers at nice 15, so any normal-priority process beside the suite (the CPU-bound
     # load these tests must pass under) starves the trials: at load 6.5 a resumed trial got 4 % of a core
-    # and the cluster test timed out with the search still working. The tests' Ray workers (every Ray
-    # these tests start inherits this) compete with that load on equal terms instead.
+    # and the cluster test timed out with the search still working; beside two benchmark workers the local
+    # kill chain took 865 s against 156 s with them at nice 19. The tests' Ray workers (every Ray these
+    # tests start, and every search subprocess, inherits this) compete with that load on equal terms.
     os.environ.setdefault("RAY_worker_niceness", "0")
-    yield
 
 
 @pytest.fixture(scope="session")
