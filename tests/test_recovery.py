@@ -192,7 +192,8 @@ def _search_until(p, stop) -> None:
         c = p.next()
         assert c is not None
         p.start(c.id, f"t{c.id}")
-        p.finish(c.id, {"epoch": 2, "top1": 100.0 * (1.0 - math.exp(-arch_macs(ArchSpec.from_arch_string(c.arch)) / 2e7))})
+        macs = arch_macs(ArchSpec.from_arch_string(c.arch))
+        p.finish(c.id, {"epoch": 2, "top1": 100.0 * (1.0 - math.exp(-macs / 2e7))})
 
 
 @pytest.mark.parametrize("screen", [True, False])
@@ -228,8 +229,10 @@ def test_the_screen_keeps_the_cores_own_constraint(tmp_path):
     assert p.core.constraint is not p._own_constraint
     assert all(space.from_config(c.config).resolution <= 96 for c in p.ledger if c.role == "search")
     # several tiers, one single-objective core each: each tier's core takes the screen with its own
-    mk = lambda i, seed: get_optimizer("random", space, seed=seed, constraint=(lambda c: True) if i else None)
-    tiers = PerTierCore(space, (0.5, 0.9), mk, seed=0)
+    def make_core(i, seed):  # tier 1's core has a constraint of its own
+        return get_optimizer("random", space, seed=seed, constraint=(lambda c: True) if i else None)
+
+    tiers = PerTierCore(space, (0.5, 0.9), make_core, seed=0)
     tiers.constraint = lambda cfg: cfg is not None
     assert [c.constraint({}) for c in tiers.cores] == [True, True]
     tiers.constraint = lambda cfg: False
@@ -251,7 +254,6 @@ def test_exit_codes(tmp_path, kw, code, needle):
     got, line = exit_code(Outcome(out=tmp_path, **kw))
     assert got == code
     assert (line is None) if needle is None else (needle in line and "\n" not in line)
-
 
 
 def test_the_screen_pickles(tmp_path):

@@ -5,8 +5,8 @@ learned latency predictor on the tiny space; only the measurement and the traini
 latency is the ``synthetic`` backend's deterministic formula, and a trained network scores
 ``top1 = 100 (1 - exp(-MACs / 20 M))`` (larger is better, so the best networks sit at the budget's edge).
 The budget is a low percentile of 400 random tiny-space networks' latencies (10 %, 2 %, 0.5 %: tight
-tiers, like the 0.5 ms tier of the e2e benchmark on a CPU). Each run trains up to 30 candidates, with the driver's cap of
-25 x 30 proposals, asking 2 per round (the pipeline's default).
+tiers, like the 0.5 ms tier of the e2e benchmark on a CPU). Each run trains up to 30 candidates, with the
+driver's cap of 25 x 30 proposals, asking 2 per round (the pipeline's default).
 
     python docs/bench/gate/simulate.py --seeds 5 --out docs/bench/gate/simulate.json
 """
