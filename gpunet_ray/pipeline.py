@@ -4,11 +4,11 @@ train -> tell (docs/ARCHITECTURE.md shows the flow).
 :class:`CandidatePipeline` owns one search's candidates (a :class:`~gpunet_ray.ledger.Ledger`) and
 its optimiser core. A network that is already a candidate is ``skipped`` (``duplicate of ...``) and
 told the original's outcome; the learned predictor rejects clear misses without a measurement (and,
-once fitted, is the core's known constraint, so that it stops proposing them); the
-latency pool's measurement rejects (``over_latency_budget``) or queues the rest; :meth:`next` hands
-out queued candidates; :meth:`finish` resolves trials. Every change is written to the ledger
-(fsynced) before anything acts on it, then the core's state is saved atomically; :meth:`recover`
-rebuilds everything after a kill at any moment. The Ray Tune adapter is :mod:`gpunet_ray.tune_adapter`.
+once fitted, is the core's known constraint, so that it stops proposing them); the latency pool's
+measurement rejects (``over_latency_budget``) or queues the rest; :meth:`next` hands out queued
+candidates; :meth:`finish` resolves trials. Every change is written to the ledger (fsynced) before
+anything acts on it, then the core's state is saved atomically; :meth:`recover` rebuilds everything
+after a kill at any moment. The Ray Tune adapter is :mod:`gpunet_ray.tune_adapter`.
 """
 
 from __future__ import annotations
@@ -194,8 +194,8 @@ class CandidatePipeline:
         would reject unmeasured (``predicted_over_budget``: each such proposal used up one of the
         ``max_candidates`` and a round of asking). Only for a core with a ``constraint`` attribute (LA-MCTS,
         random and Optuna honour it; HEBO's core keeps it unused); the core's own constraint, if it had
-        one, must still hold. The rule is the gate's:
-        predicted latency <= ``predictor_margin`` x the largest budget, with the predictor of the moment."""
+        one, must still hold. The rule is the gate's: predicted latency <= ``predictor_margin`` x the
+        largest budget, with the predictor of the moment."""
         pred = self._predictor
         if pred is None or pred is self._screened or not hasattr(self.core, "constraint"):
             return
