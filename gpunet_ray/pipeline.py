@@ -199,9 +199,12 @@ class CandidatePipeline:
         pred = self._predictor
         if pred is None or pred is self._screened or not hasattr(self.core, "constraint"):
             return
-        self.core.constraint = _LatencyScreen(pred, self.space, self.predictor_margin * max(self.budgets),
-                                              self._own_constraint)
         self._screened = pred
+        try:
+            self.core.constraint = _LatencyScreen(pred, self.space, self.predictor_margin * max(self.budgets),
+                                                  self._own_constraint)
+        except (AttributeError, TypeError):  # a plugin's read-only attribute: the gate alone screens
+            pass
 
     def _measure(self, ids: list[str]) -> None:
         """Measure through the pool; fills the latency fields or rejects (``latency_failed``)."""

@@ -276,3 +276,10 @@ def test_the_screen_pickles(tmp_path):
     configs = p.space.sample_configs(np.random.default_rng(1), 20)
     verdicts = [p.core.constraint(c) for c in configs]
     assert [again.constraint(c) for c in configs] == verdicts and True in verdicts and False in verdicts
+    # a plugin core whose constraint is read-only keeps it; the gate alone screens (no crash)
+    class ReadOnly:
+        constraint = property(lambda self: None)
+
+    p.core, p._screened = ReadOnly(), None
+    p._screen_core()
+    assert p.core.constraint is None and p._screened is p._predictor
