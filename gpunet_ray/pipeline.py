@@ -200,9 +200,11 @@ class CandidatePipeline:
         if pred is None or pred is self._screened or not hasattr(self.core, "constraint"):
             return
         self._screened = pred
+        from .searchers._protocol import all_constraints
+
+        screen = _LatencyScreen(pred, self.space, self.predictor_margin * max(self.budgets))
         try:
-            self.core.constraint = _LatencyScreen(pred, self.space, self.predictor_margin * max(self.budgets),
-                                                  self._own_constraint)
+            self.core.constraint = all_constraints(self._own_constraint, screen)
         except (AttributeError, TypeError):  # a plugin's read-only attribute: the gate alone screens
             pass
 
@@ -426,17 +428,14 @@ class CandidatePipeline:
 
 
 class _LatencyScreen:
-    """``config -> bool``: the core's own constraint (if any) holds and the predicted latency is at most
-    ``limit_ms`` (:meth:`CandidatePipeline._screen_core`). A class, not a closure: Tune may pickle the
-    searcher that holds the core."""
+    """``config -> bool``: the predicted latency is at most ``limit_ms`` (:meth:`CandidatePipeline._screen_core`).
+    A class, not a closure: Tune may pickle the searcher that holds the core."""
 
-    def __init__(self, predictor, space, limit_ms: float, own: Callable[[dict], bool] | None = None):
-        self.predictor, self.space, self.limit_ms, self.own = predictor, space, float(limit_ms), own
+    def __init__(self, predictor, space, limit_ms: float):
+        self.predictor, self.space, self.limit_ms = predictor, space, float(limit_ms)
         self._memo: dict[str, float] = {}  # arch hash -> predicted ms
 
     def __call__(self, config: dict) -> bool:
-        if self.own is not None and not self.own(config):
-            return False
         spec = self.space.from_config(config)
         if spec.hash not in self._memo:
             self._memo[spec.hash] = float(self.predictor.predict([spec])[0])

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 from gpunet_ray.errors import ConfigError
 
 from ._domain import as_domain
+from ._protocol import all_constraints
 
 __all__ = ["PerTierCore"]
 
@@ -62,7 +63,7 @@ class PerTierCore:
         self._constraint = fn
         for core, own in zip(self.cores, self._own):
             if hasattr(core, "constraint"):
-                core.constraint = _both(own, fn)
+                core.constraint = all_constraints(own, fn)
 
     def ask(self, n: int = 1) -> list[dict]:
         """``n`` configs, the tiers' cores taking turns (one each per turn)."""
@@ -120,22 +121,6 @@ class PerTierCore:
             core.load_state_dict(s)
         self._turn = int(state["turn"])
         self._owner = {str(k): int(v) for k, v in state["owner"].items()}
-
-
-def _both(a: Callable[[dict], bool] | None, b: Callable[[dict], bool] | None) -> Callable[[dict], bool] | None:
-    if a is None or b is None:
-        return a if b is None else b
-    return _All((a, b))
-
-
-class _All:
-    """Every one of several constraints (a class, not a closure: picklable)."""
-
-    def __init__(self, fns):
-        self.fns = tuple(fns)
-
-    def __call__(self, config: dict) -> bool:
-        return all(f(config) for f in self.fns)
 
 
 def _finite(v: Any) -> bool:

@@ -14,9 +14,9 @@ core should then not propose configs that fail it).
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, runtime_checkable
 
-__all__ = ["AskTellOptimizer", "SupportsPending"]
+__all__ = ["AskTellOptimizer", "SupportsPending", "all_constraints"]
 
 
 @runtime_checkable
@@ -46,3 +46,19 @@ class SupportsPending(Protocol):
 
     def forget(self, config: dict) -> None:
         """Drop a pending config (a trial cancelled without a result)."""
+
+
+def all_constraints(*fns: Callable[[dict], bool] | None) -> Callable[[dict], bool] | None:
+    """One known constraint from several (None entries ignored): None, the only one, or a callable that
+    holds when every one does, checked in order (a class, not a closure: Tune may pickle the core)."""
+    given = tuple(f for f in fns if f is not None)
+    return None if not given else given[0] if len(given) == 1 else _AllOf(given)
+
+
+class _AllOf:
+    def __init__(self, fns: tuple[Callable[[dict], bool], ...]):
+        self.fns = fns
+
+    def __call__(self, config: dict) -> bool:
+        return all(f(config) for f in self.fns)
+
