@@ -140,6 +140,19 @@ def test_a_searcher_crashing_at_run_time_exits_1_with_every_result_written(tmp_p
     assert (out / f"table_{tag}.md").exists()
 
 
+def test_the_process_pool_guards_each_run_and_keeps_the_task_order():
+    """With --jobs > 1 (a spawn pool) a run that raises is that task's ``{"error": ...}`` result, tagged with
+    its problem, searcher and seed; the others finish, and results come back in the order of the tasks."""
+    from gpunet_ray.bench._pool import run_tasks
+
+    tasks = [("mixed8", "random", 0, 5, 1), ("mixed8", "no-such-searcher", 0, 5, 1), ("mixed8", "random", 1, 5, 1)]
+    runs = run_tasks(run_one, tasks, 2, lambda r: r.get("error") or "ok")
+    assert [(r["problem"], r["searcher"], r["seed"]) for r in runs] == [t[:3] for t in tasks]
+    assert "error" not in runs[0] and "error" not in runs[2] and len(runs[0]["values"]) == 5
+    assert "no-such-searcher" in runs[1]["error"] and "values" not in runs[1]
+    assert runs[0]["values"] != runs[2]["values"]  # seeds differ
+
+
 def test_searcher_variants_parse_and_bad_ones_exit_2():
     from gpunet_ray.cli import UsageError
     from gpunet_ray.bench.searchers import parse_variant

@@ -6,20 +6,35 @@ share.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
 
-def run_tasks(task: Callable[[tuple], dict], tasks: Sequence[tuple], jobs: int,
+def _guarded(run: Callable[..., dict], args: tuple) -> dict:
+    """``run(*args)``, or ``{"error": ...}`` when it raises (a peer failing must not kill the benchmark);
+    either way tagged with the task's problem, searcher and seed."""
+    p, s, seed = args[:3]
+    try:
+        r = run(*args)
+    except Exception as exc:
+        r = {"error": f"{type(exc).__name__}: {exc}"}
+    r.update(problem=p, searcher=s, seed=seed)
+    return r
+
+
+def run_tasks(run: Callable[..., dict], tasks: Sequence[tuple], jobs: int,
               describe: Callable[[dict], str]) -> list[dict]:
-    """``task(t)`` for every ``t = (problem, searcher, seed, ...)``; a ``spawn`` pool when ``jobs > 1``.
+    """``run(*t)`` for every ``t = (problem, searcher, seed, ...)``, guarded (a raise becomes the result
+    ``{"error": ...}``); a ``spawn`` pool when ``jobs > 1``.
 
     Prints ``[i/n] problem searcher seed s: describe(result)`` as results come in; returns the results in
-    the order of ``tasks``. ``task`` must be a module-level function (the pool pickles it by name).
+    the order of ``tasks``. ``run`` must be a module-level function (the pool pickles it by name).
     """
     runs: list[dict] = []
+    task = functools.partial(_guarded, run)
 
     def progress(i: int, r: dict) -> None:
         print(f"[{i + 1}/{len(tasks)}] {r['problem']} {r['searcher']} seed {r['seed']}: {describe(r)}", flush=True)

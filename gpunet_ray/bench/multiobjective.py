@@ -117,16 +117,6 @@ def run_one_mo(problem_name: str, searcher: str, seed: int, evals: int, batch: i
             "ref_point": list(problem.ref_point), "max_hv": problem.max_hv}
 
 
-def _task(args):
-    p, s, seed = args[:3]
-    try:
-        r = run_one_mo(*args)
-    except Exception as exc:  # a peer failing must not kill the benchmark
-        r = {"error": f"{type(exc).__name__}: {exc}"}
-    r.update(problem=p, searcher=s, seed=seed)
-    return r
-
-
 def _evals_to_reach(hv: Sequence[float], target: float) -> int | None:
     """Evaluations until the hypervolume first reaches ``target`` (None: not within the run)."""
     for i, h in enumerate(hv):
@@ -257,7 +247,7 @@ def main_mo(args, argv: Sequence[str] | None, problems: list[str]) -> int:
     t0 = time.time()
     ref = {p: random_reference(get_problem(p), args.random_ref) for p in problems}
     tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in seeds for s in searchers]
-    runs = run_tasks(_task, tasks, args.jobs,
+    runs = run_tasks(run_one_mo, tasks, args.jobs,
                      lambda r: r.get("error") or f"HV {r['hv'][-1] if r['hv'] else 0.0:.4g}")
     summ = summarize_mo(runs, ref)
     md = table_mo_md(summ)

@@ -199,16 +199,6 @@ def run_one(problem_name: str, searcher: str, seed: int, evals: int, batch: int)
     return out
 
 
-def _task(args):
-    p, s, seed = args[:3]
-    try:
-        r = run_one(*args)
-    except Exception as exc:  # a peer failing must not kill the benchmark
-        r = {"error": f"{type(exc).__name__}: {exc}"}
-    r.update(problem=p, searcher=s, seed=seed)
-    return r
-
-
 # -- report --------------------------------------------------------------------------------------
 def _best_so_far(values: list) -> float:
     feas = [v for v in values if v is not None]
@@ -572,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_runs:
         tasks = [(p, s, seed, args.evals, args.batch) for p in problems for seed in seeds for s in searchers]
         t0 = time.time()
-        runs = run_tasks(_task, tasks, args.jobs,
+        runs = run_tasks(run_one, tasks, args.jobs,
                          lambda r: r.get("error") or r.get("skipped") or f"best {_best_so_far(r['values']):.4g}")
         summ = summarize(runs)
         md = table_md(summ)
