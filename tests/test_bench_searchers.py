@@ -153,6 +153,18 @@ def test_the_process_pool_guards_each_run_and_keeps_the_task_order():
     assert runs[0]["values"] != runs[2]["values"]  # seeds differ
 
 
+@pytest.mark.parametrize("pending", [0, 5])
+def test_overhead_times_suggest_with_the_stated_trials_in_flight(pending):
+    """``--overhead-pending P`` times every ask(1) with exactly P configs asked and not told (a Tune run at
+    concurrency P+1), and the default with none (the first, untimed ask used to stay in flight)."""
+    from gpunet_ray.bench.searchers import overhead
+
+    (r,) = overhead([40], steps=4, pending=pending)
+    assert r["observations"] == 40 and r["pending"] == pending and r["steps"] == 4
+    assert r["in_flight"] == [pending]
+    assert 0 < r["median_ms"] <= r["max_ms"]
+
+
 def test_searcher_variants_parse_and_bad_ones_exit_2():
     from gpunet_ray.cli import UsageError
     from gpunet_ray.bench.searchers import parse_variant

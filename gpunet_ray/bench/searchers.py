@@ -65,6 +65,10 @@ def _parser() -> OneLineParser:
     p.add_argument("--out", default="bench_out/searchers", help="folder for results.json and table.md")
     p.add_argument("--overhead", action="store_true", help="also time suggest() at 100/1,000/5,000 observations")
     p.add_argument("--overhead-sizes", default="100,1000,5000")
+    p.add_argument("--overhead-pending", type=int, default=0, metavar="P",
+                   help="time suggest() with P trials in flight, as in a Tune run at concurrency P+1: after the "
+                        "N observations P configs are asked, and each timed ask(1) is followed by telling the "
+                        "oldest pending one (default 0: ask(1) then tell it)")
     p.add_argument("--simulate", type=int, default=0, metavar="WORKERS",
                    help="also simulate a cluster of WORKERS workers (e.g. 1000)")
     p.add_argument("--sim-trials", type=int, default=3000, help="trials to complete in the simulation")
@@ -285,8 +289,10 @@ def _fmt(v: float) -> str:
 
 
 # -- overhead and simulation ----------------------------------------------------------------------
-def overhead(sizes: Sequence[int], seed: int = 0, steps: int = 30) -> list[dict]:
-    """Time ask(1)+tell on a 10-d problem after N random observations (median, p90, mean ms)."""
+def overhead(sizes: Sequence[int], seed: int = 0, steps: int = 30, pending: int = 0) -> list[dict]:
+    """Time ask(1) on a 10-d problem after N random observations (median, p90, mean ms), each followed by a
+    tell: of that config, or with ``pending`` > 0 of the oldest of the ``pending`` configs in flight (asked
+    once before the timing starts), so that ``pending`` stay in flight throughout."""
     import torch
 
     torch.set_num_threads(1)
@@ -303,19 +309,28 @@ def overhead(sizes: Sequence[int], seed: int = 0, steps: int = 30) -> list[dict]
         for flat in prob.domain.from_unit(prob.domain.uniform(rng, n)):
             opt.tell(flat, prob.fn(flat))
         c = opt.ask(1)[0]  # first call builds the tree and fits the GP (not timed)
-        ts = []
+        if pending:  # it stays in flight with pending - 1 more (not timed either)
+            flight = [c] + opt.ask(pending - 1)
+        else:
+            opt.tell(c, prob.fn(c))
+        ts, in_flight = [], set()
         for i in range(steps + 1):
+            in_flight.add(len(opt.obs.pending))
             t0 = time.perf_counter()
             c = opt.ask(1)[0]
             dt = time.perf_counter() - t0
+            if pending:
+                flight.append(c)
+                c = flight.pop(0)
             opt.tell(c, prob.fn(c))
             if i:  # step 0 is left out, as in the figures in docs/BENCHMARKS.md
                 ts.append(dt)
         ts = np.array(ts) * 1e3
-        out.append({"observations": n, "median_ms": float(np.median(ts)), "p90_ms": float(np.percentile(ts, 90)),
-                    "mean_ms": float(ts.mean()), "max_ms": float(ts.max()), "steps": steps})
-        print(f"overhead n={n}: median {np.median(ts):.1f} ms, p90 {np.percentile(ts, 90):.1f} ms, "
-              f"mean {ts.mean():.1f} ms, max {ts.max():.0f} ms", flush=True)
+        out.append({"observations": n, "pending": pending, "median_ms": float(np.median(ts)),
+                    "p90_ms": float(np.percentile(ts, 90)), "mean_ms": float(ts.mean()), "max_ms": float(ts.max()),
+                    "steps": steps, "in_flight": sorted(in_flight)})
+        print(f"overhead n={n}{f' ({pending} in flight)' if pending else ''}: median {np.median(ts):.1f} ms, "
+              f"p90 {np.percentile(ts, 90):.1f} ms, mean {ts.mean():.1f} ms, max {ts.max():.0f} ms", flush=True)
     return out
 
 
@@ -573,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "cells": {f"{p}|{s}": c for (p, s), c in summ["cells"].items()}}
         (out / f"table_{args.tag or args.evals}.md").write_text(md + "\n")
     if args.overhead:
-        report["overhead"] = overhead([int(x) for x in args.overhead_sizes.split(",")])
+        report["overhead"] = overhead([int(x) for x in args.overhead_sizes.split(",")],
+                                      pending=args.overhead_pending)
     if args.simulate:
         report["simulation"] = simulate(args.simulate, args.sim_trials, args.sim_duration)
     if args.tune:

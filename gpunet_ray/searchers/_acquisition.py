@@ -108,8 +108,9 @@ def log_ei_at(gp: "_gp.GP", domain: Domain, best_f: float) -> Callable[[np.ndarr
 def log_qei_at(gp: "_gp.GP", domain: Domain, best_f: float, pending: np.ndarray,
                eps: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """The q-EI increment over the ``pending`` points (features; draws ``eps``) as a function of unit-view
-    points (:func:`~gpunet_ray.searchers._gp.log_qei_pending`)."""
-    return lambda V: _gp.log_qei_pending(gp, domain.unit_to_features(V), pending, best_f, eps)
+    points (:func:`~gpunet_ray.searchers._gp.log_qei_pending`; the pending points' draws made once, here)."""
+    draws = _gp.PendingDraws(gp, pending, eps)
+    return lambda V: draws.log_qei(domain.unit_to_features(V), best_f)
 
 
 def _polished(acq: Callable[[np.ndarray], np.ndarray], domain: Domain, top: np.ndarray, radius: float,

@@ -17,8 +17,8 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "log_qei_pending", "standardize", "kumaraswamy",
-           "WARP_EPS"]
+__all__ = ["GPHyper", "GP_PRIORS", "fit_hyper", "GP", "log_ei", "log_qei_pending", "PendingDraws", "standardize",
+           "kumaraswamy", "WARP_EPS"]
 
 GPHyper = dict  # {"lengthscale": [D floats], "noise": float, "mean": float, "kernel": "rbf"|"matern"|"matern32",
 #                  optional "warp": {"c1": [D floats], "c0": [D floats]} (Kumaraswamy input warp),
@@ -196,14 +196,7 @@ class GP:
         noise = max(float(hyper.get("noise", 1e-4)), 1e-6)
         K = self.scale * _kernel(self.X, self.X, self.ls, self.kind)
         K[np.diag_indices_from(K)] += noise
-        jitter = 1e-8
-        while True:
-            try:
-                self.L = cho_factor(K, lower=True, check_finite=False)
-                break
-            except np.linalg.LinAlgError:
-                K[np.diag_indices_from(K)] += jitter
-                jitter *= 10
+        self.L = _jittered(lambda A: cho_factor(A, lower=True, check_finite=False), K)
         self.alpha = cho_solve(self.L, self.ys - self.mean, check_finite=False)
 
     def log_evidence(self) -> float:
@@ -239,29 +232,51 @@ def log_qei_pending(gp: GP, C: np.ndarray, pending: np.ndarray, best_f: float, e
     ``X_pending`` and Optuna's GPSampler with running trials). The pending latents are drawn jointly,
     ``f_p = mu_p + L_p eps`` for the fixed standard normal draws ``eps`` (p x S, common random numbers);
     ``f(x)`` given them is Gaussian and integrated exactly (log-EI), and the S values are averaged in
-    log space. Original units, like :func:`log_ei` (the case without pending points: call that then)."""
-    Xc, Xp = gp._inputs(C), gp._inputs(pending)
-    mc, var_c, vc = gp._posterior(Xc)  # vc: n x m
-    mp, _, vp = gp._posterior(Xp)  # vp: n x p
-    S_p = gp.scale * _kernel(Xp, Xp, gp.ls, gp.kind) - vp.T @ vp
-    S_p = 0.5 * (S_p + S_p.T) + 1e-8 * np.eye(len(Xp))
+    log space. Original units, like :func:`log_ei` (the case without pending points: call that then).
+    Scoring many sets of points against the same pending ones (an acquisition's polish): draw them once
+    with :class:`PendingDraws` and call its ``log_qei``."""
+    return PendingDraws(gp, pending, eps).log_qei(C, best_f)
+
+
+class PendingDraws:
+    """The pending points' part of :func:`log_qei_pending`, which does not depend on the points scored:
+    their warped inputs, ``v = L^-1 K(X, Xp)``, the Cholesky factor of their joint posterior covariance and
+    the joint draws ``f_p`` (standardised units)."""
+
+    def __init__(self, gp: GP, pending: np.ndarray, eps: np.ndarray):
+        self.gp, self.eps = gp, eps
+        self.Xp = gp._inputs(pending)
+        mp, _, self.vp = gp._posterior(self.Xp)  # vp: n x p
+        S_p = gp.scale * _kernel(self.Xp, self.Xp, gp.ls, gp.kind) - self.vp.T @ self.vp
+        S_p = 0.5 * (S_p + S_p.T) + 1e-8 * np.eye(len(self.Xp))
+        self.Lp = _jittered(np.linalg.cholesky, S_p)
+        self.f_p = mp[:, None] + self.Lp @ eps  # p x S, standardised units
+
+    def log_qei(self, C: np.ndarray, best_f: float) -> np.ndarray:
+        """:func:`log_qei_pending` at the points ``C`` (m x D features)."""
+        gp, eps = self.gp, self.eps
+        Xc = gp._inputs(C)
+        mc, var_c, vc = gp._posterior(Xc)  # vc: n x m
+        T = np.maximum((best_f - gp.mu) / gp.sd, self.f_p.max(0))  # S thresholds
+        cross = gp.scale * _kernel(Xc, self.Xp, gp.ls, gp.kind) - vc.T @ self.vp  # m x p
+        B = solve_triangular(self.Lp, cross.T, lower=True, check_finite=False)  # p x m
+        sd = np.sqrt(np.maximum(var_c - (B * B).sum(0), 1e-12))  # m
+        m = mc[:, None] + B.T @ eps  # m x S
+        lh = _log_h((m - T[None, :]) / sd[:, None])
+        top = lh.max(1)
+        return top + np.log(np.exp(lh - top[:, None]).mean(1)) + np.log(sd * gp.sd)
+
+
+def _jittered(factor, A: np.ndarray):
+    """``factor(A)`` (a Cholesky factorisation), retried with 1e-8, 1e-7, ... added to ``A``'s diagonal (in
+    place) while it is not numerically positive definite."""
     jitter = 1e-8
     while True:
         try:
-            Lp = np.linalg.cholesky(S_p)
-            break
+            return factor(A)
         except np.linalg.LinAlgError:
-            S_p[np.diag_indices_from(S_p)] += jitter
+            A[np.diag_indices_from(A)] += jitter
             jitter *= 10
-    f_p = mp[:, None] + Lp @ eps  # p x S, standardised units
-    T = np.maximum((best_f - gp.mu) / gp.sd, f_p.max(0))  # S thresholds
-    cross = gp.scale * _kernel(Xc, Xp, gp.ls, gp.kind) - vc.T @ vp  # m x p
-    B = solve_triangular(Lp, cross.T, lower=True, check_finite=False)  # p x m
-    sd = np.sqrt(np.maximum(var_c - (B * B).sum(0), 1e-12))  # m
-    m = mc[:, None] + B.T @ eps  # m x S
-    lh = _log_h((m - T[None, :]) / sd[:, None])
-    top = lh.max(1)
-    return top + np.log(np.exp(lh - top[:, None]).mean(1)) + np.log(sd * gp.sd)
 
 
 def _log_h(u: np.ndarray) -> np.ndarray:
