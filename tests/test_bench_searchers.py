@@ -165,6 +165,21 @@ def test_overhead_times_suggest_with_the_stated_trials_in_flight(pending):
     assert 0 < r["median_ms"] <= r["max_ms"]
 
 
+@pytest.mark.parametrize("argv,says", [
+    (["--skip-runs", "--overhead", "--overhead-pending", "-1"], "--overhead-pending must be >= 0"),
+    (["--searchers", "random,bogus"], "unknown searcher(s) ['bogus']"),
+    (["--evals", "0"], "--evals, --seeds, --batch and --jobs must be >= 1"),
+])
+def test_bad_arguments_exit_2_in_one_line_on_the_default_problems(tmp_path, argv, says):
+    """Checked before the default problems are built: some import BoTorch, whose import warns on stderr, so
+    these errors used to come out as three lines."""
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "gpunet_ray.bench", "searchers", *argv, "--out", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert says in r.stderr and not out.exists()
+
+
 def test_searcher_variants_parse_and_bad_ones_exit_2():
     from gpunet_ray.cli import UsageError
     from gpunet_ray.bench.searchers import parse_variant

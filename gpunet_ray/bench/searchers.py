@@ -549,18 +549,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .multiobjective import main_mo
 
         return main_mo(args, argv, problems)
-    from .problems import get_problem
-
-    multi = [p for p in problems if get_problem(p).objectives != 1]
-    if multi:
-        raise UsageError(f"problem(s) {multi} have two objectives: run them with --objectives 2")
+    if min(args.evals, args.seeds, args.batch, args.jobs) < 1:
+        raise UsageError("--evals, --seeds, --batch and --jobs must be >= 1")
+    if args.overhead_pending < 0:
+        raise UsageError("--overhead-pending must be >= 0 (the trials in flight while suggest() is timed)")
     searchers = split_searchers(args.searchers or ",".join(DEFAULT_SEARCHERS))
     known = set(list_optimizers()) | {"pypop7-lamcts", "lamcts+constraint"}
     bad = [s for s in searchers if parse_variant(s)[0] not in known]
     if bad:
         raise UsageError(f"unknown searcher(s) {bad}; use {', '.join(sorted(known))}")
-    if min(args.evals, args.seeds, args.batch, args.jobs) < 1:
-        raise UsageError("--evals, --seeds, --batch and --jobs must be >= 1")
+    from .problems import get_problem
+
+    # (the checks above come before the problems are built: some import BoTorch, whose import warns on stderr)
+    multi = [p for p in problems if get_problem(p).objectives != 1]
+    if multi:
+        raise UsageError(f"problem(s) {multi} have two objectives: run them with --objectives 2")
     if not args.skip_runs:
         check_variants(searchers, get_problem(problems[0]),
                        lambda s, p: None if s == "pypop7-lamcts" else make_single(s, p, 0, args.evals))
