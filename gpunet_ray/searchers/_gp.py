@@ -241,7 +241,7 @@ def log_qei_pending(gp: GP, C: np.ndarray, pending: np.ndarray, best_f: float, e
 class PendingDraws:
     """The pending points' part of :func:`log_qei_pending`, which does not depend on the points scored:
     their warped inputs, ``v = L^-1 K(X, Xp)``, the Cholesky factor of their joint posterior covariance and
-    the joint draws ``f_p`` (standardised units)."""
+    the largest of the joint draws ``f_p`` per sample (standardised units)."""
 
     def __init__(self, gp: GP, pending: np.ndarray, eps: np.ndarray):
         self.gp, self.eps = gp, eps
@@ -250,14 +250,14 @@ class PendingDraws:
         S_p = gp.scale * _kernel(self.Xp, self.Xp, gp.ls, gp.kind) - self.vp.T @ self.vp
         S_p = 0.5 * (S_p + S_p.T) + 1e-8 * np.eye(len(self.Xp))
         self.Lp = _jittered(np.linalg.cholesky, S_p)
-        self.f_p = mp[:, None] + self.Lp @ eps  # p x S, standardised units
+        self.f_p_max = (mp[:, None] + self.Lp @ eps).max(0)  # the draws f_p (p x S): their max per sample
 
     def log_qei(self, C: np.ndarray, best_f: float) -> np.ndarray:
         """:func:`log_qei_pending` at the points ``C`` (m x D features)."""
         gp, eps = self.gp, self.eps
         Xc = gp._inputs(C)
         mc, var_c, vc = gp._posterior(Xc)  # vc: n x m
-        T = np.maximum((best_f - gp.mu) / gp.sd, self.f_p.max(0))  # S thresholds
+        T = np.maximum((best_f - gp.mu) / gp.sd, self.f_p_max)  # S thresholds
         cross = gp.scale * _kernel(Xc, self.Xp, gp.ls, gp.kind) - vc.T @ self.vp  # m x p
         B = solve_triangular(self.Lp, cross.T, lower=True, check_finite=False)  # p x m
         sd = np.sqrt(np.maximum(var_c - (B * B).sum(0), 1e-12))  # m
